@@ -1,0 +1,290 @@
+/*
+ * Intel VT-d (Virtualization Technology for Directed I/O) emulation
+ *
+ * The device itself: QOM type, properties, realize and reset, and the MMIO
+ * window at Q35_HOST_BRIDGE_IOMMU_ADDR.  What the registers do lives in
+ * intel_iommu/regs.c, the per-requester address spaces in
+ * intel_iommu/as.c.
+ *
+ * Capability values are chosen so that a guest sees the same hardware as
+ * with QEMU's previous intel-iommu for the same command line: a guest
+ * migrated between the two must not notice.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "hw/qdev-properties.h"
+#include "hw/sysbus.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/pci-host/q35.h"
+#include "hw/i386/pc.h"
+#include "hw/i386/apic-msidef.h"
+#include "system/kvm.h"
+#include "kvm/kvm_i386.h"
+#include "system/system.h"
+#include "hw/i386/intel_iommu_internal.h"
+#include "intel_iommu/trace.h"
+
+static uint64_t vtd_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return vtd_regs_read(opaque, addr, size);
+}
+
+static void vtd_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                           unsigned size)
+{
+    vtd_regs_write(opaque, addr, val, size);
+}
+
+static const MemoryRegionOps vtd_mmio_ops = {
+    .read = vtd_mmio_read,
+    .write = vtd_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    /*
+     * Any size at any offset reaches regs.c, which cuts it into registers:
+     * a guest cannot find an access that the device does not handle.
+     */
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+};
+
+static AddressSpace *vtd_pci_address_space(PCIBus *bus, void *opaque,
+                                           int devfn)
+{
+    IntelIOMMUState *s = opaque;
+
+    return &vtd_address_space_get(s, bus, devfn)->as;
+}
+
+static const PCIIOMMUOps vtd_pci_iommu_ops = {
+    .get_address_space = vtd_pci_address_space,
+};
+
+/*
+ * 11.4.2: the capability register, from the configuration.  Every field
+ * that depends on a property is set here and nowhere else.
+ */
+static uint64_t vtd_compute_cap(IntelIOMMUState *s)
+{
+    uint64_t cap = 0;
+    unsigned sagaw = 0;
+
+    if (s->dma_translation) {
+        sagaw = VTD_SAGAW_39BIT;
+        if (s->aw_bits >= VTD_HOST_AW_48BIT) {
+            sagaw |= VTD_SAGAW_48BIT;
+        }
+    }
+    cap = FIELD_DP64(cap, CAP, ND, VTD_CAP_ND_VALUE);
+    cap = FIELD_DP64(cap, CAP, CM, s->caching_mode);
+    cap = FIELD_DP64(cap, CAP, SAGAW, sagaw);
+    cap = FIELD_DP64(cap, CAP, MGAW, s->aw_bits - 1);
+    cap = FIELD_DP64(cap, CAP, FRO, VTD_FRCD_OFFSET / 16);
+    cap = FIELD_DP64(cap, CAP, SLLPS, VTD_CAP_SLLPS_2M_1G);
+    cap = FIELD_DP64(cap, CAP, PSI, 1);
+    cap = FIELD_DP64(cap, CAP, NFR, 0);
+    cap = FIELD_DP64(cap, CAP, MAMV, VTD_CAP_MAMV_VALUE);
+    cap = FIELD_DP64(cap, CAP, DWD, s->dma_drain);
+    cap = FIELD_DP64(cap, CAP, DRD, s->dma_drain);
+    cap = FIELD_DP64(cap, CAP, FS1GP, s->flts && s->fs1gp);
+    return cap;
+}
+
+/* 11.4.3: the extended capability register. */
+static uint64_t vtd_compute_ecap(IntelIOMMUState *s, bool eim)
+{
+    X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
+    bool ir = x86_iommu_ir_supported(x86);
+    uint64_t ecap = 0;
+
+    ecap = FIELD_DP64(ecap, ECAP, QI, 1);
+    ecap = FIELD_DP64(ecap, ECAP, DT, x86->dt_supported);
+    ecap = FIELD_DP64(ecap, ECAP, IR, ir);
+    ecap = FIELD_DP64(ecap, ECAP, EIM, ir && eim);
+    ecap = FIELD_DP64(ecap, ECAP, PT, x86->pt_supported);
+    ecap = FIELD_DP64(ecap, ECAP, SC, s->snoop_control);
+    ecap = FIELD_DP64(ecap, ECAP, IRO, VTD_IRO_OFFSET / 16);
+    ecap = FIELD_DP64(ecap, ECAP, MHMV, ir ? VTD_ECAP_MHMV_VALUE : 0);
+    if (s->scalable_mode) {
+        ecap = FIELD_DP64(ecap, ECAP, SMTS, 1);
+        if (s->flts) {
+            ecap = FIELD_DP64(ecap, ECAP, FSTS, 1);
+        } else {
+            ecap = FIELD_DP64(ecap, ECAP, SSTS, 1);
+            ecap = FIELD_DP64(ecap, ECAP, SRS, 1);
+        }
+        ecap = FIELD_DP64(ecap, ECAP, PASID, s->pasid);
+    }
+    return ecap;
+}
+
+/*
+ * Extended interrupt mode (x2APIC destinations, 5.1.4).  "auto" turns it
+ * on where interrupts are remapped in QEMU's split irqchip under KVM, or
+ * always for old machine types (x-buggy-eim).
+ */
+static bool vtd_decide_eim(IntelIOMMUState *s, Error **errp)
+{
+    X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
+    bool ir = x86_iommu_ir_supported(x86);
+
+    if (s->intr_eim == ON_OFF_AUTO_ON && !ir) {
+        error_setg(errp, "eim=on requires intremap=on");
+        return false;
+    }
+    if (s->intr_eim == ON_OFF_AUTO_AUTO) {
+        s->intr_eim = ir && (s->buggy_eim || kvm_irqchip_is_split()) ?
+                      ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
+    }
+    if (s->intr_eim == ON_OFF_AUTO_ON && !s->buggy_eim &&
+        kvm_irqchip_is_split() && !kvm_enable_x2apic()) {
+        error_setg(errp, "eim=on requires x2APIC support in KVM "
+                   "(KVM_CAP_X2APIC_API); use eim=off");
+        return false;
+    }
+    return true;
+}
+
+static bool vtd_check_config(IntelIOMMUState *s, Error **errp)
+{
+    X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
+
+    if (s->flts && !s->scalable_mode) {
+        error_setg(errp, "x-flts=on requires x-scalable-mode=on");
+        return false;
+    }
+    if (s->pasid && !s->scalable_mode) {
+        error_setg(errp, "x-pasid-mode=on requires x-scalable-mode=on");
+        return false;
+    }
+    if (s->pasid && x86->dt_supported) {
+        error_setg(errp, "x-pasid-mode=on cannot be combined with "
+                   "device-iotlb=on: PASID-granular device-TLB "
+                   "invalidation is not offered");
+        return false;
+    }
+    if (s->scalable_mode && s->flts) {
+        if (s->aw_bits != VTD_HOST_AW_48BIT) {
+            error_setg(errp, "aw-bits=%u is not supported with x-flts=on: "
+                       "first-stage tables need aw-bits=48", s->aw_bits);
+            return false;
+        }
+    } else if (s->aw_bits != VTD_HOST_AW_39BIT &&
+               s->aw_bits != VTD_HOST_AW_48BIT) {
+        error_setg(errp, "aw-bits=%u is not supported: use 39 or 48",
+                   s->aw_bits);
+        return false;
+    }
+    return vtd_decide_eim(s, errp);
+}
+
+static void vtd_realize(DeviceState *dev, Error **errp)
+{
+    IntelIOMMUState *s = INTEL_IOMMU_DEVICE(dev);
+    MachineState *ms = MACHINE(qdev_get_machine());
+    PCMachineState *pcms =
+        PC_MACHINE(object_dynamic_cast(OBJECT(ms), TYPE_PC_MACHINE));
+    PCIBus *bus = pcms ? pcms->pcibus : NULL;
+
+    if (!bus || !object_dynamic_cast(OBJECT(BUS(bus)->parent),
+                                     TYPE_Q35_HOST_DEVICE)) {
+        error_setg(errp, "intel-iommu is only available on the q35 "
+                   "machine; use -machine q35");
+        return;
+    }
+    if (!vtd_check_config(s, errp)) {
+        return;
+    }
+
+    s->bus = bus;
+    s->cap = vtd_compute_cap(s);
+    s->ecap = vtd_compute_ecap(s, s->intr_eim == ON_OFF_AUTO_ON);
+    vtd_regs_init(s);
+    vtd_regs_reset(s);
+    vtd_address_spaces_init(s);
+
+    memory_region_init_io(&s->mmio, OBJECT(s), &vtd_mmio_ops, s,
+                          "intel-iommu", VTD_MMIO_SIZE);
+    sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
+    sysbus_mmio_map(SYS_BUS_DEVICE(s), 0, Q35_HOST_BRIDGE_IOMMU_ADDR);
+    pci_setup_iommu(bus, &vtd_pci_iommu_ops, s);
+    trace_vtd_realize(s->cap, s->ecap);
+}
+
+static void vtd_unrealize(DeviceState *dev)
+{
+    IntelIOMMUState *s = INTEL_IOMMU_DEVICE(dev);
+
+    g_clear_pointer(&s->address_spaces, g_hash_table_destroy);
+    g_clear_pointer(&s->registers, g_free);
+    g_clear_pointer(&s->register_at, g_free);
+}
+
+static void vtd_reset_hold(Object *obj, ResetType type)
+{
+    IntelIOMMUState *s = INTEL_IOMMU_DEVICE(obj);
+
+    vtd_regs_reset(s);
+    vtd_address_space_switch_all(s);
+}
+
+static const Property vtd_properties[] = {
+    DEFINE_PROP_UINT32("version", IntelIOMMUState, version, 0),
+    DEFINE_PROP_ON_OFF_AUTO("eim", IntelIOMMUState, intr_eim,
+                            ON_OFF_AUTO_AUTO),
+    DEFINE_PROP_BOOL("x-buggy-eim", IntelIOMMUState, buggy_eim, false),
+    DEFINE_PROP_UINT8("aw-bits", IntelIOMMUState, aw_bits,
+                      VTD_HOST_AW_48BIT),
+    DEFINE_PROP_BOOL("caching-mode", IntelIOMMUState, caching_mode, false),
+    DEFINE_PROP_BOOL("x-scalable-mode", IntelIOMMUState, scalable_mode,
+                     false),
+    DEFINE_PROP_BOOL("x-flts", IntelIOMMUState, flts, false),
+    DEFINE_PROP_BOOL("fs1gp", IntelIOMMUState, fs1gp, true),
+    DEFINE_PROP_BOOL("x-pasid-mode", IntelIOMMUState, pasid, false),
+    DEFINE_PROP_BOOL("snoop-control", IntelIOMMUState, snoop_control, false),
+    DEFINE_PROP_BOOL("dma-drain", IntelIOMMUState, dma_drain, true),
+    DEFINE_PROP_BOOL("dma-translation", IntelIOMMUState, dma_translation,
+                     true),
+    DEFINE_PROP_BOOL("stale-tm", IntelIOMMUState, stale_tm, false),
+};
+
+static void vtd_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+    X86IOMMUClass *x86_class = X86_IOMMU_DEVICE_CLASS(klass);
+
+    rc->phases.hold = vtd_reset_hold;
+    device_class_set_props(dc, vtd_properties);
+    dc->hotpluggable = false;
+    dc->unrealize = vtd_unrealize;
+    dc->desc = "Intel IOMMU (VT-d) DMA Remapping device";
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+    x86_class->realize = vtd_realize;
+}
+
+static const TypeInfo vtd_info = {
+    .name = TYPE_INTEL_IOMMU_DEVICE,
+    .parent = TYPE_X86_IOMMU_DEVICE,
+    .instance_size = sizeof(IntelIOMMUState),
+    .class_init = vtd_class_init,
+};
+
+static void vtd_register_types(void)
+{
+    type_register_static(&vtd_info);
+}
+
+type_init(vtd_register_types)

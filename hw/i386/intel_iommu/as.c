@@ -1,0 +1,204 @@
+/*
+ * Intel VT-d emulation: per-requester DMA address spaces
+ *
+ * Every (bus, devfn) behind the remapping unit gets its own address space.
+ * Its root container holds two views of the same addresses and enables
+ * exactly one: an alias of guest memory when requests are not translated
+ * (GSTS.TE clear, dma-translation=off, or pass-through), or the IOMMU
+ * region that translates each access.  Switching between the two is a
+ * memory-region enable, so untranslated DMA never pays for a lookup.
+ *
+ * On top of both sits the interrupt window (0xfee00000-0xfeefffff): 3.14
+ * says DMA writes there are interrupt requests, never translated.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "exec/address-spaces.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/i386/intel_iommu_internal.h"
+#include "trace.h"
+
+typedef struct VTDRequesterKey {
+    PCIBus *bus;
+    uint8_t devfn;
+} VTDRequesterKey;
+
+static guint vtd_requester_hash(gconstpointer v)
+{
+    const VTDRequesterKey *key = v;
+
+    return g_direct_hash(key->bus) ^ key->devfn;
+}
+
+static gboolean vtd_requester_equal(gconstpointer a, gconstpointer b)
+{
+    const VTDRequesterKey *ka = a, *kb = b;
+
+    return ka->bus == kb->bus && ka->devfn == kb->devfn;
+}
+
+/*
+ * Interrupt requests from devices.  Without interrupt remapping they are
+ * delivered as written; the remapping path replaces this in the interrupt
+ * remapping code.
+ */
+static MemTxResult vtd_interrupt_write(void *opaque, hwaddr addr,
+                                       uint64_t value, unsigned size,
+                                       MemTxAttrs attrs)
+{
+    VTDAddressSpace *vas = opaque;
+    hwaddr msi_addr = VTD_INTERRUPT_ADDR_FIRST + addr;
+
+    trace_vtd_interrupt_request(pci_bus_num(vas->bus), PCI_SLOT(vas->devfn), PCI_FUNC(vas->devfn),
+                                msi_addr, value);
+    return address_space_write(&address_space_memory, msi_addr, attrs,
+                               &value, size);
+}
+
+static MemTxResult vtd_interrupt_read(void *opaque, hwaddr addr,
+                                      uint64_t *data, unsigned size,
+                                      MemTxAttrs attrs)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: DMA read from the "
+                  "interrupt address range at 0x%" HWADDR_PRIx "\n",
+                  VTD_INTERRUPT_ADDR_FIRST + addr);
+    *data = 0;
+    return MEMTX_OK;
+}
+
+static const MemoryRegionOps vtd_interrupt_ops = {
+    .read_with_attrs = vtd_interrupt_read,
+    .write_with_attrs = vtd_interrupt_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+};
+
+bool vtd_address_space_translates(VTDAddressSpace *vas)
+{
+    IntelIOMMUState *s = vas->iommu;
+
+    return s->dma_translation && vtd_gsts(s, R_GSTS_TE_MASK);
+}
+
+void vtd_address_space_switch(VTDAddressSpace *vas)
+{
+    bool translate = vtd_address_space_translates(vas);
+
+    if (translate == vas->translating) {
+        return;
+    }
+    trace_vtd_address_space_switch(pci_bus_num(vas->bus), PCI_SLOT(vas->devfn), PCI_FUNC(vas->devfn),
+                                   translate);
+    memory_region_transaction_begin();
+    memory_region_set_enabled(MEMORY_REGION(&vas->iommu_mr), translate);
+    memory_region_set_enabled(&vas->passthrough, !translate);
+    vas->translating = translate;
+    memory_region_transaction_commit();
+}
+
+void vtd_address_space_switch_all(IntelIOMMUState *s)
+{
+    VTDAddressSpace *vas;
+
+    memory_region_transaction_begin();
+    QLIST_FOREACH(vas, &s->as_list, next) {
+        vtd_address_space_switch(vas);
+    }
+    memory_region_transaction_commit();
+}
+
+VTDAddressSpace *vtd_address_space_get(IntelIOMMUState *s, PCIBus *bus,
+                                       int devfn)
+{
+    VTDRequesterKey lookup = { .bus = bus, .devfn = devfn };
+    VTDRequesterKey *key;
+    VTDAddressSpace *vas;
+    g_autofree char *name = NULL;
+    g_autofree char *sub = NULL;
+
+    vas = g_hash_table_lookup(s->address_spaces, &lookup);
+    if (vas) {
+        return vas;
+    }
+
+    vas = g_new0(VTDAddressSpace, 1);
+    vas->bus = bus;
+    vas->devfn = devfn;
+    vas->iommu = s;
+    name = g_strdup_printf("intel-iommu-%s-%02x.%x", bus->qbus.name,
+                           PCI_SLOT(devfn), PCI_FUNC(devfn));
+
+    memory_region_init(&vas->root, OBJECT(s), name, UINT64_MAX);
+    address_space_init(&vas->as, &vas->root, name);
+
+    sub = g_strdup_printf("%s-translated", name);
+    memory_region_init_iommu(&vas->iommu_mr, sizeof(vas->iommu_mr),
+                             TYPE_INTEL_IOMMU_MEMORY_REGION, OBJECT(s),
+                             sub, UINT64_MAX);
+    g_free(sub);
+    sub = g_strdup_printf("%s-untranslated", name);
+    memory_region_init_alias(&vas->passthrough, OBJECT(s), sub,
+                             get_system_memory(), 0,
+                             memory_region_size(get_system_memory()));
+    g_free(sub);
+    sub = g_strdup_printf("%s-interrupts", name);
+    memory_region_init_io(&vas->interrupt, OBJECT(s), &vtd_interrupt_ops,
+                          vas, sub, VTD_INTERRUPT_ADDR_SIZE);
+
+    memory_region_transaction_begin();
+    memory_region_add_subregion_overlap(&vas->root, VTD_INTERRUPT_ADDR_FIRST,
+                                        &vas->interrupt, 1);
+    memory_region_add_subregion_overlap(&vas->root, 0, &vas->passthrough, 0);
+    memory_region_add_subregion_overlap(&vas->root, 0,
+                                        MEMORY_REGION(&vas->iommu_mr), 0);
+    memory_region_set_enabled(MEMORY_REGION(&vas->iommu_mr), false);
+    vas->translating = false;
+    vtd_address_space_switch(vas);
+    memory_region_transaction_commit();
+
+    key = g_new(VTDRequesterKey, 1);
+    *key = lookup;
+    g_hash_table_insert(s->address_spaces, key, vas);
+    QLIST_INSERT_HEAD(&s->as_list, vas, next);
+    return vas;
+}
+
+void vtd_address_spaces_init(IntelIOMMUState *s)
+{
+    s->address_spaces = g_hash_table_new_full(vtd_requester_hash,
+                                              vtd_requester_equal,
+                                              g_free, NULL);
+    QLIST_INIT(&s->as_list);
+}
+
+static void vtd_iommu_memory_region_class_init(ObjectClass *klass,
+                                               void *data)
+{
+    IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
+
+    imrc->translate = vtd_translate;
+}
+
+static const TypeInfo vtd_iommu_memory_region_info = {
+    .parent = TYPE_IOMMU_MEMORY_REGION,
+    .name = TYPE_INTEL_IOMMU_MEMORY_REGION,
+    .class_init = vtd_iommu_memory_region_class_init,
+};
+
+static void vtd_as_register_types(void)
+{
+    type_register_static(&vtd_iommu_memory_region_info);
+}
+
+type_init(vtd_as_register_types)

@@ -1,0 +1,208 @@
+/*
+ * Intel VT-d: transcription of the specification's register layouts
+ *
+ * Every register offset and field below comes from the Intel
+ * Virtualization Technology for Directed I/O Architecture Specification,
+ * chapter 11 ("Register Descriptions").  The rest of the device reads the
+ * specification through these names only.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_I386_INTEL_IOMMU_BITS_H
+#define HW_I386_INTEL_IOMMU_BITS_H
+
+#include "hw/registerfields.h"
+
+/* 11.4.1 Version Register */
+REG32(VER, 0x00)
+    FIELD(VER, MIN, 0, 4)
+    FIELD(VER, MAX, 4, 4)
+
+/* 11.4.2 Capability Register */
+REG64(CAP, 0x08)
+    FIELD(CAP, ND, 0, 3)          /* number of domains: 2^(4 + 2 * ND) */
+    FIELD(CAP, AFL, 3, 1)
+    FIELD(CAP, RWBF, 4, 1)
+    FIELD(CAP, PLMR, 5, 1)
+    FIELD(CAP, PHMR, 6, 1)
+    FIELD(CAP, CM, 7, 1)          /* caching mode */
+    FIELD(CAP, SAGAW, 8, 5)       /* supported second-stage AGAWs */
+    FIELD(CAP, MGAW, 16, 6)       /* maximum guest address width - 1 */
+    FIELD(CAP, ZLR, 22, 1)
+    FIELD(CAP, FRO, 24, 10)       /* fault-recording offset / 16 */
+    FIELD(CAP, SLLPS, 34, 4)      /* second-stage large pages: 2M, 1G */
+    FIELD(CAP, PSI, 39, 1)        /* page-selective invalidation */
+    FIELD(CAP, NFR, 40, 8)        /* number of fault-recording regs - 1 */
+    FIELD(CAP, MAMV, 48, 6)       /* maximum address mask value */
+    FIELD(CAP, DWD, 54, 1)        /* write draining */
+    FIELD(CAP, DRD, 55, 1)        /* read draining */
+    FIELD(CAP, FS1GP, 56, 1)      /* first-stage 1-GByte pages */
+    FIELD(CAP, PI, 59, 1)         /* posted interrupts */
+    FIELD(CAP, FS5LP, 60, 1)      /* first-stage 5-level paging */
+    FIELD(CAP, ESIRTPS, 62, 1)
+    FIELD(CAP, ESRTPS, 63, 1)
+
+/* SAGAW bit numbers (11.4.2): which page-table depths are supported */
+#define VTD_SAGAW_39BIT                 (1u << 1)   /* 3-level */
+#define VTD_SAGAW_48BIT                 (1u << 2)   /* 4-level */
+#define VTD_SAGAW_57BIT                 (1u << 3)   /* 5-level */
+
+/* 11.4.3 Extended Capability Register */
+REG64(ECAP, 0x10)
+    FIELD(ECAP, C, 0, 1)          /* page-walk coherency */
+    FIELD(ECAP, QI, 1, 1)         /* queued invalidation */
+    FIELD(ECAP, DT, 2, 1)         /* device-TLB */
+    FIELD(ECAP, IR, 3, 1)         /* interrupt remapping */
+    FIELD(ECAP, EIM, 4, 1)        /* extended interrupt mode (x2APIC) */
+    FIELD(ECAP, PT, 6, 1)         /* pass-through */
+    FIELD(ECAP, SC, 7, 1)         /* snoop control */
+    FIELD(ECAP, IRO, 8, 10)       /* IOTLB register offset / 16 */
+    FIELD(ECAP, MHMV, 20, 4)
+    FIELD(ECAP, MTS, 25, 1)
+    FIELD(ECAP, NEST, 26, 1)
+    FIELD(ECAP, PRS, 29, 1)
+    FIELD(ECAP, ERS, 30, 1)
+    FIELD(ECAP, SRS, 31, 1)
+    FIELD(ECAP, NWFS, 33, 1)
+    FIELD(ECAP, EAFS, 34, 1)
+    FIELD(ECAP, PSS, 35, 5)       /* PASID size - 1 */
+    FIELD(ECAP, PASID, 40, 1)
+    FIELD(ECAP, DIT, 41, 1)
+    FIELD(ECAP, PDS, 42, 1)
+    FIELD(ECAP, SMTS, 43, 1)      /* scalable-mode translation */
+    FIELD(ECAP, VCS, 44, 1)
+    FIELD(ECAP, SSADS, 45, 1)
+    FIELD(ECAP, SSTS, 46, 1)      /* second-stage translation */
+    FIELD(ECAP, FSTS, 47, 1)      /* first-stage translation */
+    FIELD(ECAP, SMPWCS, 48, 1)
+    FIELD(ECAP, RPS, 49, 1)
+
+/* 11.4.4.1 Global Command and 11.4.4.2 Global Status Registers */
+REG32(GCMD, 0x18)
+REG32(GSTS, 0x1c)
+    /* Both registers share their bit layout. */
+    FIELD(GSTS, CFI, 23, 1)       /* compatibility-format interrupts */
+    FIELD(GSTS, SIRTP, 24, 1)     /* set interrupt remap table pointer */
+    FIELD(GSTS, IRE, 25, 1)       /* interrupt remapping enable */
+    FIELD(GSTS, QIE, 26, 1)       /* queued invalidation enable */
+    FIELD(GSTS, WBF, 27, 1)       /* write buffer flush */
+    FIELD(GSTS, EAFL, 28, 1)      /* advanced fault logging */
+    FIELD(GSTS, SFL, 29, 1)       /* set fault log */
+    FIELD(GSTS, SRTP, 30, 1)      /* set root table pointer */
+    FIELD(GSTS, TE, 31, 1)        /* translation enable */
+
+/* 11.4.5 Root Table Address Register */
+REG64(RTADDR, 0x20)
+    FIELD(RTADDR, TTM, 10, 2)     /* 00: legacy, 01: scalable mode */
+    FIELD(RTADDR, RTA, 12, 52)
+
+/* 11.4.6 Context Command Register */
+REG64(CCMD, 0x28)
+    FIELD(CCMD, DID, 0, 16)
+    FIELD(CCMD, SID, 16, 16)
+    FIELD(CCMD, FM, 32, 2)
+    FIELD(CCMD, CAIG, 59, 2)      /* actual granularity */
+    FIELD(CCMD, CIRG, 61, 2)      /* requested granularity */
+    FIELD(CCMD, ICC, 63, 1)       /* invalidate context cache */
+
+/* 11.4.7.1 Fault Status Register */
+REG32(FSTS, 0x34)
+    FIELD(FSTS, PFO, 0, 1)        /* primary fault overflow */
+    FIELD(FSTS, PPF, 1, 1)        /* primary pending fault */
+    FIELD(FSTS, AFO, 2, 1)
+    FIELD(FSTS, APF, 3, 1)
+    FIELD(FSTS, IQE, 4, 1)        /* invalidation queue error */
+    FIELD(FSTS, ICE, 5, 1)        /* invalidation completion error */
+    FIELD(FSTS, ITE, 6, 1)        /* invalidation time-out error */
+    FIELD(FSTS, FRI, 8, 8)        /* fault record index */
+
+/* 11.4.7.2 Fault Event Control Register (and the other event controls) */
+REG32(FECTL, 0x38)
+    FIELD(FECTL, IP, 30, 1)       /* interrupt pending */
+    FIELD(FECTL, IM, 31, 1)       /* interrupt mask */
+REG32(FEDATA, 0x3c)
+REG32(FEADDR, 0x40)
+REG32(FEUADDR, 0x44)
+
+/* 11.4.7.6 Advanced Fault Log Register */
+REG64(AFLOG, 0x58)
+
+/* 11.4.8 Protected Memory Registers */
+REG32(PMEN, 0x64)
+    FIELD(PMEN, PRS, 0, 1)
+    FIELD(PMEN, EPM, 31, 1)
+REG32(PLMBASE, 0x68)
+REG32(PLMLIMIT, 0x6c)
+REG64(PHMBASE, 0x70)
+REG64(PHMLIMIT, 0x78)
+
+/* 11.4.9 Queued Invalidation Registers */
+REG64(IQH, 0x80)
+    FIELD(IQH, QH, 4, 15)         /* head, in 128-bit units */
+REG64(IQT, 0x88)
+    FIELD(IQT, QT, 4, 15)         /* tail, in 128-bit units */
+REG64(IQA, 0x90)
+    FIELD(IQA, QS, 0, 3)          /* queue size: 2^QS pages */
+    FIELD(IQA, DW, 11, 1)         /* 256-bit descriptors */
+    FIELD(IQA, IQA, 12, 52)
+REG32(ICS, 0x9c)
+    FIELD(ICS, IWC, 0, 1)         /* invalidation wait completed */
+REG32(IECTL, 0xa0)
+REG32(IEDATA, 0xa4)
+REG32(IEADDR, 0xa8)
+REG32(IEUADDR, 0xac)
+REG64(IQERCD, 0xb0)
+    FIELD(IQERCD, IQEI, 0, 4)
+    FIELD(IQERCD, ITESID, 32, 16)
+    FIELD(IQERCD, ICESID, 48, 16)
+
+/* 11.4.10 Interrupt Remapping Table Address Register */
+REG64(IRTA, 0xb8)
+    FIELD(IRTA, S, 0, 4)          /* 2^(S + 1) entries */
+    FIELD(IRTA, EIME, 11, 1)      /* x2APIC mode */
+    FIELD(IRTA, IRTA, 12, 52)
+
+/* 11.4.11 Page Request Queue Registers */
+REG64(PQH, 0xc0)
+REG64(PQT, 0xc8)
+REG64(PQA, 0xd0)
+REG32(PRS, 0xdc)
+REG32(PECTL, 0xe0)
+REG32(PEDATA, 0xe4)
+REG32(PEADDR, 0xe8)
+REG32(PEUADDR, 0xec)
+
+/* 11.4.13 Virtual Command Registers (scalable mode) */
+REG64(VCCAP, 0xe00)
+
+/*
+ * The IOTLB registers (11.4.4.3, 11.4.4.4) float at ECAP.IRO * 16 and the
+ * fault-recording registers (11.4.7.4) at CAP.FRO * 16: their placement is
+ * the device's choice, described by intel_iommu_internal.h.
+ */
+/* 11.4.4.3 Invalidate Address Register (offset from IRO) */
+    FIELD(IVA, AM, 0, 6)          /* address mask: 2^AM pages */
+    FIELD(IVA, IH, 6, 1)          /* invalidation hint */
+    FIELD(IVA, ADDR, 12, 52)
+/* 11.4.4.4 IOTLB Invalidate Register (offset from IRO + 8) */
+    FIELD(IOTLB, DID, 32, 16)
+    FIELD(IOTLB, DW, 48, 1)       /* drain writes */
+    FIELD(IOTLB, DR, 49, 1)       /* drain reads */
+    FIELD(IOTLB, IAIG, 57, 2)     /* actual granularity */
+    FIELD(IOTLB, IIRG, 60, 2)     /* requested granularity */
+    FIELD(IOTLB, IVT, 63, 1)      /* invalidate IOTLB */
+
+/* 11.4.7.4 Fault Recording Registers: low and high quadwords */
+    FIELD(FRCD_LO, FI, 12, 52)    /* faulting page address */
+    FIELD(FRCD_HI, SID, 0, 16)
+    FIELD(FRCD_HI, PRIV, 29, 1)   /* privilege mode requested */
+    FIELD(FRCD_HI, EXE, 30, 1)    /* execute requested */
+    FIELD(FRCD_HI, PP, 31, 1)     /* PASID present */
+    FIELD(FRCD_HI, FR, 32, 8)     /* fault reason */
+    FIELD(FRCD_HI, PV, 40, 20)    /* PASID value */
+    FIELD(FRCD_HI, AT, 60, 2)
+    FIELD(FRCD_HI, T1, 62, 1)     /* type bit 1 */
+    FIELD(FRCD_HI, F, 63, 1)      /* fault (valid) */
+
+#endif

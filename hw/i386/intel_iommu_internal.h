@@ -1,0 +1,119 @@
+/*
+ * Intel VT-d emulation: declarations shared by the files of the device.
+ *
+ * Layering, from the bottom up:
+ *   intel_iommu/bits.h      the specification's layouts, by name
+ *   intel_iommu/regs.c      the register file and its write semantics
+ *   intel_iommu/as.c        per-requester address spaces and their switching
+ *   intel_iommu.c           QOM type, properties, realize/reset, MMIO dispatch
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_I386_INTEL_IOMMU_INTERNAL_H
+#define HW_I386_INTEL_IOMMU_INTERNAL_H
+
+#include "hw/i386/intel_iommu.h"
+#include "hw/i386/intel_iommu/bits.h"
+
+/*
+ * Where the two floating register blocks sit in the window.  The values are
+ * the ones the guest finds in ECAP.IRO and CAP.FRO; they are part of the
+ * guest-visible hardware and of the migration stream, so they never change.
+ */
+#define VTD_IRO_OFFSET              0xf0    /* IVA; IOTLB register at +8 */
+#define VTD_FRCD_OFFSET             0x220   /* fault records, 16 bytes each */
+#define VTD_FRCD_SIZE               16
+
+/* The register bytes that the migration stream carries verbatim. */
+#define VTD_MIGRATED_REGS_SIZE      0x230
+
+/* Architectural constants this implementation reports in CAP (11.4.2). */
+#define VTD_CAP_ND_VALUE            6       /* 65536 domains */
+#define VTD_CAP_MAMV_VALUE          18      /* 1 GiB worth of 4 KiB pages */
+#define VTD_CAP_SLLPS_2M_1G         3
+#define VTD_ECAP_MHMV_VALUE         15      /* interrupt handle mask */
+
+/* 2.2: the interrupt address range that is never DMA-translated. */
+#define VTD_INTERRUPT_ADDR_FIRST    ((hwaddr)0xfee00000)
+#define VTD_INTERRUPT_ADDR_SIZE     ((hwaddr)0x100000)
+
+/* A requester id as the spec writes it: bus[15:8], devfn[7:0]. */
+#define VTD_SID(bus, devfn)         ((uint16_t)(((bus) << 8) | (devfn)))
+
+/*
+ * The register file (intel_iommu/regs.c).
+ *
+ * Each architectural register is described once: which bits the guest may
+ * write, which are write-1-to-clear, and what a write sets in motion.  The
+ * per-device table is derived from the configuration at realize.
+ */
+typedef struct VTDRegister VTDRegister;
+typedef void VTDRegWriteFn(IntelIOMMUState *s, const VTDRegister *reg,
+                           uint64_t old, uint64_t written, uint64_t lanes);
+
+struct VTDRegister {
+    const char *name;
+    uint16_t offset;
+    uint8_t size;                   /* 4 or 8 */
+    uint64_t rw;                    /* guest-writable bits */
+    uint64_t w1c;                   /* write-1-to-clear bits */
+    VTDRegWriteFn *write;           /* side effects, after the store */
+};
+
+/* Room for the architectural registers and the fault records. */
+#define VTD_MAX_REGISTERS           64
+
+void vtd_regs_init(IntelIOMMUState *s);
+void vtd_regs_reset(IntelIOMMUState *s);
+uint64_t vtd_regs_read(IntelIOMMUState *s, hwaddr addr, unsigned size);
+void vtd_regs_write(IntelIOMMUState *s, hwaddr addr, uint64_t val,
+                    unsigned size);
+
+static inline uint32_t vtd_get_reg32(IntelIOMMUState *s, hwaddr addr)
+{
+    return ldl_le_p(&s->regs[addr]);
+}
+
+static inline uint64_t vtd_get_reg64(IntelIOMMUState *s, hwaddr addr)
+{
+    return ldq_le_p(&s->regs[addr]);
+}
+
+/* Hardware-side updates: no write masks, no side effects. */
+static inline void vtd_set_reg32(IntelIOMMUState *s, hwaddr addr,
+                                 uint32_t val)
+{
+    stl_le_p(&s->regs[addr], val);
+}
+
+static inline void vtd_set_reg64(IntelIOMMUState *s, hwaddr addr,
+                                 uint64_t val)
+{
+    stq_le_p(&s->regs[addr], val);
+}
+
+static inline void vtd_update_reg32(IntelIOMMUState *s, hwaddr addr,
+                                    uint32_t clear, uint32_t set)
+{
+    vtd_set_reg32(s, addr, (vtd_get_reg32(s, addr) & ~clear) | set);
+}
+
+static inline bool vtd_gsts(IntelIOMMUState *s, uint32_t mask)
+{
+    return vtd_get_reg32(s, A_GSTS) & mask;
+}
+
+/* Per-requester address spaces (intel_iommu/as.c). */
+VTDAddressSpace *vtd_address_space_get(IntelIOMMUState *s, PCIBus *bus,
+                                       int devfn);
+void vtd_address_space_switch(VTDAddressSpace *vas);
+void vtd_address_space_switch_all(IntelIOMMUState *s);
+bool vtd_address_space_translates(VTDAddressSpace *vas);
+void vtd_address_spaces_init(IntelIOMMUState *s);
+
+/* DMA translation of one access (intel_iommu/translate.c). */
+IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
+                            IOMMUAccessFlags flag, int iommu_idx);
+
+#endif

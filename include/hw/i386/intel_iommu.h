@@ -1,0 +1,105 @@
+/*
+ * Intel VT-d (Virtualization Technology for Directed I/O) emulation:
+ * the interface the rest of QEMU sees.
+ *
+ * The q35 machine, ACPI (DMAR table), KVM's MSI routing and VFIO only need
+ * the device type, a few configuration fields and the MSI address layout;
+ * everything else lives in hw/i386/intel_iommu_internal.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_I386_INTEL_IOMMU_H
+#define HW_I386_INTEL_IOMMU_H
+
+#include "hw/i386/x86-iommu.h"
+#include "exec/memory.h"
+#include "qemu/queue.h"
+#include "qom/object.h"
+
+#define TYPE_INTEL_IOMMU_DEVICE "intel-iommu"
+OBJECT_DECLARE_SIMPLE_TYPE(IntelIOMMUState, INTEL_IOMMU_DEVICE)
+
+#define TYPE_INTEL_IOMMU_MEMORY_REGION "intel-iommu-iommu-memory-region"
+
+/* Where q35 maps the remapping unit's registers (reported in ACPI DMAR). */
+#define Q35_HOST_BRIDGE_IOMMU_ADDR  0xfed90000ULL
+
+/*
+ * Size of the register window.  One 4 KiB page, as on hardware: it holds
+ * the architectural registers, the IOTLB registers and the fault records.
+ */
+#define VTD_MMIO_SIZE               0x1000
+
+/*
+ * MSI address split used by KVM's MSI routing (target/i386/kvm/kvm.c): a
+ * 64-bit MSI address is carried as address_hi:address_lo.
+ */
+#define VTD_MSI_ADDR_HI_SHIFT       32
+#define VTD_MSI_ADDR_LO_MASK        0xffffffffULL
+
+/* Guest address widths the device can be configured with (aw-bits). */
+#define VTD_HOST_AW_39BIT           39
+#define VTD_HOST_AW_48BIT           48
+#define VTD_HOST_AW_57BIT           57
+
+typedef struct VTDAddressSpace VTDAddressSpace;
+typedef struct VTDRegister VTDRegister;
+
+/*
+ * One DMA requester (bus, devfn) behind the remapping unit.  Devices see
+ * @as, whose root container holds either the @passthrough alias of guest
+ * memory (translation off or pass-through) or the @iommu region, plus the
+ * @interrupt window at 0xfee00000 that is never translated (VT-d 3.14).
+ */
+struct VTDAddressSpace {
+    PCIBus *bus;
+    uint8_t devfn;
+    IntelIOMMUState *iommu;
+    AddressSpace as;
+    MemoryRegion root;
+    IOMMUMemoryRegion iommu_mr;
+    MemoryRegion passthrough;
+    MemoryRegion interrupt;
+    bool translating;               /* which of the two is enabled */
+    QLIST_ENTRY(VTDAddressSpace) next;
+};
+
+struct IntelIOMMUState {
+    X86IOMMUState x86_iommu;
+    MemoryRegion mmio;
+    PCIBus *bus;                    /* the root bus we serve */
+
+    /* Properties (names and defaults as documented in intel-iommu.rst) */
+    OnOffAuto intr_eim;             /* eim */
+    bool buggy_eim;                 /* x-buggy-eim */
+    uint8_t aw_bits;                /* aw-bits */
+    bool caching_mode;              /* caching-mode */
+    bool scalable_mode;             /* x-scalable-mode */
+    bool flts;                      /* x-flts */
+    bool fs1gp;                     /* fs1gp */
+    bool pasid;                     /* x-pasid-mode */
+    bool snoop_control;             /* snoop-control */
+    bool dma_drain;                 /* dma-drain */
+    bool dma_translation;           /* dma-translation */
+    bool stale_tm;                  /* stale-tm */
+    uint32_t version;               /* version: accepted, no effect */
+
+    /* Register file, little-endian, as the guest sees it. */
+    uint8_t regs[VTD_MMIO_SIZE];
+    uint64_t cap;                   /* CAP value computed at realize */
+    uint64_t ecap;                  /* ECAP value computed at realize */
+    VTDRegister *registers;         /* what each register does */
+    VTDRegister **register_at;      /* register at each 4-byte slot */
+    unsigned nr_registers;
+
+    /* Latched by GCMD.SRTP and GCMD.SIRTP */
+    uint64_t root_table;            /* RTADDR when SRTP was last set */
+    uint64_t ir_table;              /* IRTA when SIRTP was last set */
+
+    /* Requesters, created on first use by the PCI core. */
+    GHashTable *address_spaces;     /* VTDAddressSpace by (bus, devfn) */
+    QLIST_HEAD(, VTDAddressSpace) as_list;
+};
+
+#endif

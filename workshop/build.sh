@@ -1,0 +1,32 @@
+#!/bin/bash
+# Configure (once) and build QEMU from SRC into BUILD.
+# Usage: build.sh SRC BUILD [ninja targets...]
+set -euo pipefail
+src=$(cd "$1" && pwd)
+build=$2
+shift 2
+targets=${*:-qemu-system-x86_64}
+
+flags="--target-list=x86_64-softmmu --disable-docs --disable-install-blobs
+--disable-download --enable-slirp --enable-kvm --enable-vhost-user
+--disable-gtk --disable-sdl --disable-vnc --disable-opengl --disable-xen
+--disable-werror --disable-user --python=/usr/bin/python3
+--enable-trace-backends=log"
+
+export PATH=/usr/lib/ccache:$PATH
+export CCACHE_BASEDIR=$(dirname "$src")
+export CCACHE_NOHASHDIR=1
+
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+stamp="$build/.configure-flags"
+if [ ! -f "$build/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$src $flags" ]; then
+    echo "build: configuring $build"
+    (cd "$build" && "$src/configure" $flags >configure.log 2>&1) || {
+        tail -n 40 "$build/configure.log" >&2
+        exit 1
+    }
+    echo "$src $flags" > "$stamp"
+fi
+echo "build: ninja $targets in $build"
+ninja -C "$build" $targets
