@@ -30,3 +30,14 @@ if [ ! -f "$build/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$src $fl
 fi
 echo "build: ninja $targets in $build"
 ninja -C "$build" $targets
+
+# Debian's +ds source carries no firmware blobs: let binaries run from the
+# build tree (and qtests) find Debian's packaged ones in the bundle directory
+# that QEMU searches relative to its own binary.
+datadir="$build/qemu-bundle/usr/local/share/qemu"
+mkdir -p "$datadir"
+for fw in /usr/share/seabios/*.bin /usr/lib/ipxe/qemu/*.rom \
+          /usr/share/qemu/*.bin /usr/share/qemu/*.rom; do
+    [ -e "$fw" ] || continue
+    [ -e "$datadir/$(basename "$fw")" ] || ln -s "$fw" "$datadir/"
+done

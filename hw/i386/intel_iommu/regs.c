@@ -184,6 +184,8 @@ void vtd_regs_init(IntelIOMMUState *s)
     reg->rw &= MAKE_64BIT_MASK(0, s->aw_bits) | R_RTADDR_TTM_MASK;
     vtd_regs_find(s, A_IQA)->rw &= MAKE_64BIT_MASK(0, s->aw_bits);
     vtd_regs_find(s, A_IRTA)->rw &= MAKE_64BIT_MASK(0, s->aw_bits);
+    /* Invalidation addresses are DMA addresses: bits above MGAW are ignored */
+    vtd_regs_find(s, VTD_IRO_OFFSET)->rw &= MAKE_64BIT_MASK(0, s->aw_bits);
 }
 
 void vtd_regs_reset(IntelIOMMUState *s)

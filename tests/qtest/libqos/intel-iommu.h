@@ -11,7 +11,7 @@
 #ifndef QTEST_LIBQOS_INTEL_IOMMU_H
 #define QTEST_LIBQOS_INTEL_IOMMU_H
 
-#include "libqtest.h"
+#include "../libqtest.h"
 #include "hw/i386/intel_iommu/bits.h"
 
 #define QVTD_BASE           0xfed90000ULL
