@@ -1,0 +1,66 @@
+# Workshop for the intel-iommu patch series: see README.md.
+#
+# Everything is built under build/; downloads are cached in ~/.cache/qemu-vtd.
+
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+BUILD := $(ROOT)/build
+CACHE ?= $(HOME)/.cache/qemu-vtd
+PRISTINE := $(BUILD)/pristine
+SRC := $(BUILD)/src
+QEMU_BUILD := $(BUILD)/qemu
+STOCK_BUILD := $(BUILD)/stock
+QEMU := $(QEMU_BUILD)/qemu-system-x86_64
+STOCK := $(STOCK_BUILD)/qemu-system-x86_64
+GUEST := $(BUILD)/guest
+W := $(ROOT)/workshop
+
+# Targets our build needs beyond the emulator: the qtests we run.
+QTEST_TARGETS := tests/qtest/intel-iommu-test tests/qtest/bios-tables-test
+
+.PHONY: help deps base tree build stock guest run check series \
+        check-series clean distclean
+
+help:
+	@echo "make run     set everything up, boot the test guest on our intel-iommu"
+	@echo "make check   set everything up, run qtests, stock comparison,"
+	@echo "             guest tests and the series check"
+	@echo "make series  write the patch series to build/series/"
+	@echo "make stock   build the unmodified base (upstream intel-iommu)"
+	@echo "make build   build our QEMU only;  make guest  build the test guests"
+
+deps:
+	@$(W)/deps.sh
+
+base: deps
+	@$(W)/fetch-base.sh $(CACHE) $(PRISTINE)
+
+tree: base
+	@$(W)/prepare-tree.sh $(ROOT) $(PRISTINE) $(SRC)
+
+build: tree
+	@$(W)/build.sh $(SRC) $(QEMU_BUILD) qemu-system-x86_64 $(QTEST_TARGETS)
+
+stock: base
+	@$(W)/build.sh $(PRISTINE) $(STOCK_BUILD) qemu-system-x86_64
+
+guest: deps
+	@$(W)/guest/build-guest.sh $(GUEST)
+
+run: build guest
+	@$(W)/run.sh $(QEMU)
+
+series: tree
+	@$(W)/make-series.py $(ROOT) $(PRISTINE) $(BUILD)/series-work $(BUILD)/series
+
+check-series: series
+	@$(W)/check-series.sh $(BUILD)/series $(BUILD)/series-work $(SRC)
+
+check: build stock guest
+	@$(W)/check.sh
+
+clean:
+	rm -rf $(SRC) $(QEMU_BUILD) $(BUILD)/series $(BUILD)/series-work $(BUILD)/guest-logs
+
+distclean:
+	rm -rf $(BUILD)
