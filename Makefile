@@ -16,7 +16,7 @@ GUEST := $(BUILD)/guest
 W := $(ROOT)/workshop
 
 # Targets our build needs beyond the emulator: the qtests we run.
-QTEST_TARGETS := tests/qtest/intel-iommu-test tests/qtest/bios-tables-test
+QTEST_TARGETS := tests/qtest/intel-iommu-test
 
 .PHONY: help deps base tree build stock guest run check series \
         check-series clean distclean

@@ -18,6 +18,7 @@
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
 #include "libqos/pci-pc.h"
+#include "libqos/fw_cfg.h"
 #include "libqos/intel-iommu.h"
 
 #define CAP_DEFAULT         0x00d2008c222f0606ULL
@@ -593,6 +594,110 @@ static void test_dma_translation_off_property(void)
     check_passthrough_dma("dma-translation=off", true);
 }
 
+/* ---- ACPI DMAR table (VT-d chapter 8) ---------------------------------- */
+
+#define DMAR_HEADER_SIZE    48      /* ACPI header + HAW, flags, reserved */
+
+/* Find the DMAR table in the ACPI blob QEMU hands to the firmware. */
+static uint8_t *fetch_dmar(QTestState *qts, uint32_t *len)
+{
+    QFWCFG *fw_cfg = pc_fw_cfg_init(qts);
+    size_t blob_size = 1024 * 1024, size, off;
+    g_autofree uint8_t *blob = g_malloc0(blob_size);
+    uint8_t *dmar = NULL;
+
+    size = qfw_cfg_get_file(fw_cfg, "etc/acpi/tables", blob, blob_size);
+    g_assert_cmpuint(size, >, 0);
+    g_assert_cmpuint(size, <=, blob_size);
+    for (off = 0; off + DMAR_HEADER_SIZE <= size; off++) {
+        uint32_t tlen = ldl_le_p(blob + off + 4);
+
+        if (!memcmp(blob + off, "DMAR", 4) && blob[off + 8] == 1 &&
+            tlen >= DMAR_HEADER_SIZE && off + tlen <= size) {
+            dmar = g_memdup2(blob + off, tlen);
+            *len = tlen;
+            break;
+        }
+    }
+    pc_fw_cfg_uninit(fw_cfg);
+    return dmar;
+}
+
+typedef struct DmarCase {
+    const char *opts;
+    uint8_t haw;                    /* host address width - 1 */
+    bool intr_remap;
+    bool atsr;
+} DmarCase;
+
+static const DmarCase dmar_cases[] = {
+    { "", 47, true, false },
+    { "intremap=off,aw-bits=39", 38, false, false },
+    { "intremap=on,device-iotlb=on", 47, true, true },
+};
+
+static void check_dmar(const DmarCase *c)
+{
+    QTestState *qts = vtd_start("q35", c->opts,
+                                "-device edu,addr=04.0 "
+                                "-device pcie-root-port,addr=05.0,chassis=9");
+    uint32_t len = 0, off, drhd_len;
+    g_autofree uint8_t *t = fetch_dmar(qts, &len);
+    bool edu_seen = false, bridge_seen = false, atsr_seen = false;
+
+    g_assert(t);
+    g_assert_cmpuint(t[36], ==, c->haw);
+    g_assert_cmpuint(t[37] & 1, ==, c->intr_remap);
+
+    /* 8.3: one DRHD for the unit, not INCLUDE_PCI_ALL, at its base. */
+    off = DMAR_HEADER_SIZE;
+    g_assert_cmpuint(lduw_le_p(t + off), ==, 0);
+    drhd_len = lduw_le_p(t + off + 2);
+    g_assert_cmpuint(off + drhd_len, <=, len);
+    g_assert_cmpuint(t[off + 4], ==, 0);
+    g_assert_cmpuint(lduw_le_p(t + off + 6), ==, 0);
+    g_assert_cmphex(ldq_le_p(t + off + 8), ==, QVTD_BASE);
+
+    /* 8.3.1: the IOAPIC scope comes first, then the PCI devices. */
+    g_assert_cmpuint(t[off + 16], ==, 3);
+    g_assert_cmpuint(t[off + 17], ==, 8);
+    g_assert_cmpuint(t[off + 21], ==, 0xff);
+    for (off += 16; off < DMAR_HEADER_SIZE + drhd_len; off += t[off + 1]) {
+        g_assert_cmpuint(t[off + 1], >=, 8);
+        if (t[off + 5] == 0 && t[off + 6] == 4 && t[off + 7] == 0) {
+            g_assert_cmpuint(t[off], ==, 1);        /* PCI endpoint */
+            edu_seen = true;
+        }
+        if (t[off + 5] == 0 && t[off + 6] == 5 && t[off + 7] == 0) {
+            g_assert_cmpuint(t[off], ==, 2);        /* PCI sub-hierarchy */
+            bridge_seen = true;
+        }
+    }
+    g_assert(edu_seen);
+    g_assert(bridge_seen);
+
+    /* 8.5: root-port ATS reporting only with device-iotlb. */
+    for (; off + 4 <= len; off += lduw_le_p(t + off + 2)) {
+        g_assert_cmpuint(lduw_le_p(t + off + 2), >=, 4);
+        if (lduw_le_p(t + off) == 2) {
+            g_assert_cmpuint(t[off + 4] & 1, ==, 1);     /* ALL_PORTS */
+            atsr_seen = true;
+        }
+    }
+    g_assert_cmpuint(atsr_seen, ==, c->atsr);
+    qtest_quit(qts);
+}
+
+static void test_acpi_dmar(void)
+{
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(dmar_cases); i++) {
+        g_test_message("DMAR with '%s'", dmar_cases[i].opts);
+        check_dmar(&dmar_cases[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -611,6 +716,7 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/regs/any-access", test_any_access);
     qtest_add_func("/intel-iommu/regs/event-control-qword",
                    test_event_control_qword);
+    qtest_add_func("/intel-iommu/acpi/dmar", test_acpi_dmar);
     qtest_add_func("/intel-iommu/dma/translation-disabled",
                    test_dma_translation_disabled);
     qtest_add_func("/intel-iommu/dma/translation-off-property",
