@@ -14,7 +14,8 @@ flags="--target-list=x86_64-softmmu --disable-docs --disable-install-blobs
 --enable-trace-backends=log"
 
 export PATH=/usr/lib/ccache:$PATH
-export CCACHE_BASEDIR=$(dirname "$src")
+CCACHE_BASEDIR=$(dirname "$src")
+export CCACHE_BASEDIR
 export CCACHE_NOHASHDIR=1
 
 mkdir -p "$build"

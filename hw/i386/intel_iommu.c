@@ -81,7 +81,7 @@ static uint64_t vtd_compute_cap(IntelIOMMUState *s)
     uint64_t cap = 0;
     unsigned sagaw = 0;
 
-    if (s->dma_translation) {
+    if (s->cfg.translation) {
         sagaw = VTD_SAGAW_39BIT;
         if (s->aw_bits >= VTD_HOST_AW_48BIT) {
             sagaw |= VTD_SAGAW_48BIT;
@@ -96,9 +96,9 @@ static uint64_t vtd_compute_cap(IntelIOMMUState *s)
     cap = FIELD_DP64(cap, CAP, PSI, 1);
     cap = FIELD_DP64(cap, CAP, NFR, 0);
     cap = FIELD_DP64(cap, CAP, MAMV, VTD_CAP_MAMV_VALUE);
-    cap = FIELD_DP64(cap, CAP, DWD, s->dma_drain);
-    cap = FIELD_DP64(cap, CAP, DRD, s->dma_drain);
-    cap = FIELD_DP64(cap, CAP, FS1GP, s->flts && s->fs1gp);
+    cap = FIELD_DP64(cap, CAP, DWD, s->cfg.drain);
+    cap = FIELD_DP64(cap, CAP, DRD, s->cfg.drain);
+    cap = FIELD_DP64(cap, CAP, FS1GP, s->cfg.first_stage && s->cfg.fs_1g_pages);
     return cap;
 }
 
@@ -114,18 +114,18 @@ static uint64_t vtd_compute_ecap(IntelIOMMUState *s, bool eim)
     ecap = FIELD_DP64(ecap, ECAP, IR, ir);
     ecap = FIELD_DP64(ecap, ECAP, EIM, ir && eim);
     ecap = FIELD_DP64(ecap, ECAP, PT, x86->pt_supported);
-    ecap = FIELD_DP64(ecap, ECAP, SC, s->snoop_control);
+    ecap = FIELD_DP64(ecap, ECAP, SC, s->cfg.snoop_control);
     ecap = FIELD_DP64(ecap, ECAP, IRO, VTD_IRO_OFFSET / 16);
     ecap = FIELD_DP64(ecap, ECAP, MHMV, ir ? VTD_ECAP_MHMV_VALUE : 0);
-    if (s->scalable_mode) {
+    if (s->cfg.scalable) {
         ecap = FIELD_DP64(ecap, ECAP, SMTS, 1);
-        if (s->flts) {
+        if (s->cfg.first_stage) {
             ecap = FIELD_DP64(ecap, ECAP, FSTS, 1);
         } else {
             ecap = FIELD_DP64(ecap, ECAP, SSTS, 1);
             ecap = FIELD_DP64(ecap, ECAP, SRS, 1);
         }
-        ecap = FIELD_DP64(ecap, ECAP, PASID, s->pasid);
+        ecap = FIELD_DP64(ecap, ECAP, PASID, s->cfg.pasid);
     }
     return ecap;
 }
@@ -140,15 +140,15 @@ static bool vtd_decide_eim(IntelIOMMUState *s, Error **errp)
     X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
     bool ir = x86_iommu_ir_supported(x86);
 
-    if (s->intr_eim == ON_OFF_AUTO_ON && !ir) {
+    if (s->cfg.eim == ON_OFF_AUTO_ON && !ir) {
         error_setg(errp, "eim=on requires intremap=on");
         return false;
     }
-    if (s->intr_eim == ON_OFF_AUTO_AUTO) {
-        s->intr_eim = ir && (s->buggy_eim || kvm_irqchip_is_split()) ?
+    if (s->cfg.eim == ON_OFF_AUTO_AUTO) {
+        s->cfg.eim = ir && (s->cfg.eim_unchecked || kvm_irqchip_is_split()) ?
                       ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
     }
-    if (s->intr_eim == ON_OFF_AUTO_ON && !s->buggy_eim &&
+    if (s->cfg.eim == ON_OFF_AUTO_ON && !s->cfg.eim_unchecked &&
         kvm_irqchip_is_split() && !kvm_enable_x2apic()) {
         error_setg(errp, "eim=on requires x2APIC support in KVM "
                    "(KVM_CAP_X2APIC_API); use eim=off");
@@ -161,21 +161,21 @@ static bool vtd_check_config(IntelIOMMUState *s, Error **errp)
 {
     X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
 
-    if (s->flts && !s->scalable_mode) {
+    if (s->cfg.first_stage && !s->cfg.scalable) {
         error_setg(errp, "x-flts=on requires x-scalable-mode=on");
         return false;
     }
-    if (s->pasid && !s->scalable_mode) {
+    if (s->cfg.pasid && !s->cfg.scalable) {
         error_setg(errp, "x-pasid-mode=on requires x-scalable-mode=on");
         return false;
     }
-    if (s->pasid && x86->dt_supported) {
+    if (s->cfg.pasid && x86->dt_supported) {
         error_setg(errp, "x-pasid-mode=on cannot be combined with "
                    "device-iotlb=on: PASID-granular device-TLB "
                    "invalidation is not offered");
         return false;
     }
-    if (s->scalable_mode && s->flts) {
+    if (s->cfg.scalable && s->cfg.first_stage) {
         if (s->aw_bits != VTD_HOST_AW_48BIT) {
             error_setg(errp, "aw-bits=%u is not supported with x-flts=on: "
                        "first-stage tables need aw-bits=48", s->aw_bits);
@@ -210,7 +210,7 @@ static void vtd_realize(DeviceState *dev, Error **errp)
 
     s->bus = bus;
     s->cap = vtd_compute_cap(s);
-    s->ecap = vtd_compute_ecap(s, s->intr_eim == ON_OFF_AUTO_ON);
+    s->ecap = vtd_compute_ecap(s, s->cfg.eim == ON_OFF_AUTO_ON);
     vtd_regs_init(s);
     vtd_regs_reset(s);
     vtd_address_spaces_init(s);
@@ -240,24 +240,30 @@ static void vtd_reset_hold(Object *obj, ResetType type)
     vtd_address_space_switch_all(s);
 }
 
+/* Property names, types and defaults are the ones users and libvirt know. */
+#define VTD_PROP_BOOL(name, field, def) \
+    DEFINE_PROP_BOOL(name, IntelIOMMUState, field, def)
+
 static const Property vtd_properties[] = {
-    DEFINE_PROP_UINT32("version", IntelIOMMUState, version, 0),
-    DEFINE_PROP_ON_OFF_AUTO("eim", IntelIOMMUState, intr_eim,
-                            ON_OFF_AUTO_AUTO),
-    DEFINE_PROP_BOOL("x-buggy-eim", IntelIOMMUState, buggy_eim, false),
+    /* DMA remapping */
     DEFINE_PROP_UINT8("aw-bits", IntelIOMMUState, aw_bits,
                       VTD_HOST_AW_48BIT),
-    DEFINE_PROP_BOOL("caching-mode", IntelIOMMUState, caching_mode, false),
-    DEFINE_PROP_BOOL("x-scalable-mode", IntelIOMMUState, scalable_mode,
-                     false),
-    DEFINE_PROP_BOOL("x-flts", IntelIOMMUState, flts, false),
-    DEFINE_PROP_BOOL("fs1gp", IntelIOMMUState, fs1gp, true),
-    DEFINE_PROP_BOOL("x-pasid-mode", IntelIOMMUState, pasid, false),
-    DEFINE_PROP_BOOL("snoop-control", IntelIOMMUState, snoop_control, false),
-    DEFINE_PROP_BOOL("dma-drain", IntelIOMMUState, dma_drain, true),
-    DEFINE_PROP_BOOL("dma-translation", IntelIOMMUState, dma_translation,
-                     true),
-    DEFINE_PROP_BOOL("stale-tm", IntelIOMMUState, stale_tm, false),
+    VTD_PROP_BOOL("dma-translation", cfg.translation, true),
+    VTD_PROP_BOOL("caching-mode", caching_mode, false),
+    VTD_PROP_BOOL("dma-drain", cfg.drain, true),
+    VTD_PROP_BOOL("snoop-control", cfg.snoop_control, false),
+    /* Scalable mode */
+    VTD_PROP_BOOL("x-scalable-mode", cfg.scalable, false),
+    VTD_PROP_BOOL("x-flts", cfg.first_stage, false),
+    VTD_PROP_BOOL("fs1gp", cfg.fs_1g_pages, true),
+    VTD_PROP_BOOL("x-pasid-mode", cfg.pasid, false),
+    /* Interrupt remapping (intremap itself belongs to x86-iommu) */
+    DEFINE_PROP_ON_OFF_AUTO("eim", IntelIOMMUState, cfg.eim,
+                            ON_OFF_AUTO_AUTO),
+    VTD_PROP_BOOL("x-buggy-eim", cfg.eim_unchecked, false),
+    VTD_PROP_BOOL("stale-tm", cfg.stale_tm, false),
+    /* Accepted for command-line compatibility; it changes nothing. */
+    DEFINE_PROP_UINT32("version", IntelIOMMUState, cfg.ignored_version, 0),
 };
 
 static void vtd_class_init(ObjectClass *klass, void *data)

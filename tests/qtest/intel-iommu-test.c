@@ -301,6 +301,21 @@ static void test_reset_values(void)
 
 /* ---- register semantics ------------------------------------------------- */
 
+/* Write @val to a register and check what reads back. */
+static void assert_write32(QVTD *vtd, uint32_t offset, uint32_t val,
+                           uint32_t expect)
+{
+    qvtd_writel(vtd, offset, val);
+    g_assert_cmphex(qvtd_readl(vtd, offset), ==, expect);
+}
+
+static void assert_write64(QVTD *vtd, uint32_t offset, uint64_t val,
+                           uint64_t expect)
+{
+    qvtd_writeq(vtd, offset, val);
+    g_assert_cmphex(qvtd_readq(vtd, offset), ==, expect);
+}
+
 typedef struct WriteMaskCase {
     uint32_t offset;
     unsigned size;
@@ -362,12 +377,9 @@ static void test_write_masks_eim(void)
     QVTD vtd;
 
     qvtd_init(&vtd, qts);
-    qvtd_writel(&vtd, A_FEUADDR, 0xffffffff);
-    g_assert_cmphex(qvtd_readl(&vtd, A_FEUADDR), ==, 0xffffffff);
-    qvtd_writeq(&vtd, A_IRTA, ~0ULL);
-    g_assert_cmphex(qvtd_readq(&vtd, A_IRTA), ==, 0x0000fffffffff80fULL);
-    qvtd_writeq(&vtd, A_IQA, ~0ULL);
-    g_assert_cmphex(qvtd_readq(&vtd, A_IQA), ==, 0x0000fffffffff807ULL);
+    assert_write32(&vtd, A_FEUADDR, 0xffffffff, 0xffffffff);
+    assert_write64(&vtd, A_IRTA, ~0ULL, 0x0000fffffffff80fULL);
+    assert_write64(&vtd, A_IQA, ~0ULL, 0x0000fffffffff807ULL);
     qtest_quit(qts);
 }
 
@@ -379,19 +391,13 @@ static void test_status_registers(void)
 
     qvtd_init(&vtd, qts);
     /* Nothing pending: writing ones clears nothing and sets nothing. */
-    qvtd_writel(&vtd, A_FSTS, 0xffffffff);
-    g_assert_cmphex(qvtd_readl(&vtd, A_FSTS), ==, 0);
-    qvtd_writel(&vtd, A_ICS, 0xffffffff);
-    g_assert_cmphex(qvtd_readl(&vtd, A_ICS), ==, 0);
+    assert_write32(&vtd, A_FSTS, 0xffffffff, 0);
+    assert_write32(&vtd, A_ICS, 0xffffffff, 0);
     /* IM is writable, IP is not. */
-    qvtd_writel(&vtd, A_FECTL, 0);
-    g_assert_cmphex(qvtd_readl(&vtd, A_FECTL), ==, 0);
-    qvtd_writel(&vtd, A_FECTL, R_FECTL_IP_MASK);
-    g_assert_cmphex(qvtd_readl(&vtd, A_FECTL), ==, 0);
-    qvtd_writel(&vtd, A_FECTL, R_FECTL_IM_MASK);
-    g_assert_cmphex(qvtd_readl(&vtd, A_FECTL), ==, R_FECTL_IM_MASK);
-    qvtd_writel(&vtd, A_IECTL, 0xffffffff);
-    g_assert_cmphex(qvtd_readl(&vtd, A_IECTL), ==, R_FECTL_IM_MASK);
+    assert_write32(&vtd, A_FECTL, 0, 0);
+    assert_write32(&vtd, A_FECTL, R_FECTL_IP_MASK, 0);
+    assert_write32(&vtd, A_FECTL, R_FECTL_IM_MASK, R_FECTL_IM_MASK);
+    assert_write32(&vtd, A_IECTL, 0xffffffff, R_FECTL_IM_MASK);
     qtest_quit(qts);
 }
 
@@ -515,9 +521,7 @@ static void test_event_control_qword(void)
     qvtd_writeq(&vtd, A_FECTL, 0x1234567800000000ULL);
     g_assert_cmphex(qvtd_readl(&vtd, A_FECTL), ==, 0);
     g_assert_cmphex(qvtd_readl(&vtd, A_FEDATA), ==, 0x5678);
-    qvtd_writeq(&vtd, A_IECTL, 0xffffffff80000000ULL);
-    g_assert_cmphex(qvtd_readq(&vtd, A_IECTL), ==,
-                    0xffffffff80000000ULL);
+    assert_write64(&vtd, A_IECTL, 0xffffffff80000000ULL, 0xffffffff80000000ULL);
     qvtd_writeq(&vtd, A_IEADDR, 0xffffffffffffffffULL);
     g_assert_cmphex(qvtd_readl(&vtd, A_IEADDR), ==, 0xfffffffc);
     qtest_quit(qts);

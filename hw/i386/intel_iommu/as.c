@@ -53,8 +53,8 @@ static MemTxResult vtd_interrupt_write(void *opaque, hwaddr addr,
     VTDAddressSpace *vas = opaque;
     hwaddr msi_addr = VTD_INTERRUPT_ADDR_FIRST + addr;
 
-    trace_vtd_interrupt_request(pci_bus_num(vas->bus), PCI_SLOT(vas->devfn), PCI_FUNC(vas->devfn),
-                                msi_addr, value);
+    trace_vtd_interrupt_request(pci_bus_num(vas->bus), PCI_SLOT(vas->devfn),
+                                PCI_FUNC(vas->devfn), msi_addr, value);
     return address_space_write(&address_space_memory, msi_addr, attrs,
                                &value, size);
 }
@@ -88,7 +88,7 @@ bool vtd_address_space_translates(VTDAddressSpace *vas)
 {
     IntelIOMMUState *s = vas->iommu;
 
-    return s->dma_translation && vtd_gsts(s, R_GSTS_TE_MASK);
+    return s->cfg.translation && vtd_gsts(s, R_GSTS_TE_MASK);
 }
 
 void vtd_address_space_switch(VTDAddressSpace *vas)
@@ -98,8 +98,9 @@ void vtd_address_space_switch(VTDAddressSpace *vas)
     if (translate == vas->translating) {
         return;
     }
-    trace_vtd_address_space_switch(pci_bus_num(vas->bus), PCI_SLOT(vas->devfn), PCI_FUNC(vas->devfn),
-                                   translate);
+    trace_vtd_address_space_switch(pci_bus_num(vas->bus),
+                                   PCI_SLOT(vas->devfn),
+                                   PCI_FUNC(vas->devfn), translate);
     memory_region_transaction_begin();
     memory_region_set_enabled(MEMORY_REGION(&vas->iommu_mr), translate);
     memory_region_set_enabled(&vas->passthrough, !translate);

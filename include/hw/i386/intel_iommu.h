@@ -70,20 +70,27 @@ struct IntelIOMMUState {
     MemoryRegion mmio;
     PCIBus *bus;                    /* the root bus we serve */
 
-    /* Properties (names and defaults as documented in intel-iommu.rst) */
-    OnOffAuto intr_eim;             /* eim */
-    bool buggy_eim;                 /* x-buggy-eim */
-    uint8_t aw_bits;                /* aw-bits */
-    bool caching_mode;              /* caching-mode */
-    bool scalable_mode;             /* x-scalable-mode */
-    bool flts;                      /* x-flts */
-    bool fs1gp;                     /* fs1gp */
-    bool pasid;                     /* x-pasid-mode */
-    bool snoop_control;             /* snoop-control */
-    bool dma_drain;                 /* dma-drain */
-    bool dma_translation;           /* dma-translation */
-    bool stale_tm;                  /* stale-tm */
-    uint32_t version;               /* version: accepted, no effect */
+    /* Used by the machine (pc.c) and ACPI (DMAR): kept at the top level. */
+    uint8_t aw_bits;                /* aw-bits: host address width */
+    bool caching_mode;              /* caching-mode: CAP.CM */
+
+    /*
+     * The rest of the configuration, as set by properties; see
+     * docs/system/devices/intel-iommu.rst for each property.
+     */
+    struct {
+        OnOffAuto eim;              /* eim: x2APIC interrupt destinations */
+        bool eim_unchecked;         /* x-buggy-eim: old machines' "auto" */
+        bool scalable;              /* x-scalable-mode */
+        bool first_stage;           /* x-flts: first-stage tables */
+        bool fs_1g_pages;           /* fs1gp: CAP.FS1GP */
+        bool pasid;                 /* x-pasid-mode */
+        bool snoop_control;         /* snoop-control: ECAP.SC */
+        bool drain;                 /* dma-drain: CAP.DRD/DWD */
+        bool translation;           /* dma-translation: any SAGAW at all */
+        bool stale_tm;              /* stale-tm: IOAPIC trigger mode */
+        uint32_t ignored_version;   /* version: accepted, no effect */
+    } cfg;
 
     /* Register file, little-endian, as the guest sees it. */
     uint8_t regs[VTD_MMIO_SIZE];
