@@ -10,10 +10,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 qemu=$1
 kernel=${VTD_RUN_KERNEL:-6.12}
 
-# What the guest is asked to use.  DMA remapping and interrupt remapping
-# are not emulated yet (issues 4 and 5): until they are, the guest keeps
-# both off and the run shows the device present with untranslated DMA.
-guest_args=(-a intel_iommu=off -a intremap=off -a "vtdexpect=nodmar,noir")
+# What the guest is asked to use: DMA remapping on.  Interrupt remapping
+# is not emulated yet (issue 5): until it is, the guest keeps it off.
+guest_args=(-a intel_iommu=on -a intremap=off -a "vtdexpect=dmar,noir,ats")
 
 echo "make run: q35 + intel-iommu,intremap=on,caching-mode=on,device-iotlb=on"
 echo "          NVMe + virtio-blk (iommu_platform=on,ats=on), kernel $kernel," \

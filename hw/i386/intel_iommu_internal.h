@@ -112,6 +112,40 @@ void vtd_address_space_switch_all(IntelIOMMUState *s);
 bool vtd_address_space_translates(VTDAddressSpace *vas);
 void vtd_address_spaces_init(IntelIOMMUState *s);
 
+/* Table walks (intel_iommu/walk.c): 0 or a VTD_FR_* fault reason. */
+typedef struct VTDContext {
+    uint16_t did;                   /* domain id */
+    uint8_t tt;                     /* translation type */
+    uint8_t levels;                 /* second-stage depth: 3, 4 or 5 */
+    bool fpd;                       /* fault processing disabled */
+    hwaddr table;                   /* second-stage root table */
+} VTDContext;
+
+typedef struct VTDTranslation {
+    hwaddr addr;                    /* output address of the access */
+    uint64_t page_mask;             /* offset bits of the page found */
+    IOMMUAccessFlags perm;
+    uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
+} VTDTranslation;
+
+int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
+                     VTDContext *ctx);
+int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
+                          uint64_t iova, bool is_write, VTDTranslation *out);
+
+/* Faults and events (intel_iommu/fault.c). */
+void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
+                      unsigned reason, bool is_write);
+void vtd_fault_queue_error(IntelIOMMUState *s, unsigned code);
+void vtd_fault_status_update(IntelIOMMUState *s);
+void vtd_event_raise(IntelIOMMUState *s, hwaddr ctl);
+void vtd_event_control_written(IntelIOMMUState *s, hwaddr ctl);
+
+/* Invalidation (intel_iommu/inval.c). */
+void vtd_inval_ccmd(IntelIOMMUState *s, uint64_t ccmd);
+void vtd_inval_iotlb_reg(IntelIOMMUState *s, uint64_t cmd);
+void vtd_inval_queue_run(IntelIOMMUState *s);
+
 /* DMA translation of one access (intel_iommu/translate.c). */
 IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
                             IOMMUAccessFlags flag, int iommu_idx);

@@ -702,6 +702,372 @@ static void test_acpi_dmar(void)
     }
 }
 
+/* ---- DMA remapping (legacy mode) ---------------------------------------- */
+
+#define EDU_SID             0x0020          /* 00:04.0 */
+#define PA_SRC              0x400000ULL     /* where test data lives */
+#define PA_DST              0x500000ULL
+#define IOVA_SRC            0x1000000ULL
+#define IOVA_DST            0x1100000ULL
+#define IOVA_HOLE           0x3000000ULL    /* another 2 MiB region */
+#define XFER                256
+
+typedef struct DmaEnv {
+    QTestState *qts;
+    QPCIBus *pcibus;
+    QPCIDevice *dev;
+    QPCIBar bar;
+    QVTD vtd;
+    uint64_t table;
+    unsigned levels;
+} DmaEnv;
+
+static void dma_env_start(DmaEnv *env, const char *opts, unsigned levels)
+{
+    env->qts = vtd_start("q35", opts, "-device edu,addr=04.0");
+    env->pcibus = qpci_new_pc(env->qts, NULL);
+    env->dev = qpci_device_find(env->pcibus, EDU_DEVFN);
+    g_assert(env->dev);
+    qpci_device_enable(env->dev);
+    env->bar = qpci_iomap(env->dev, 0, NULL);
+    qvtd_init(&env->vtd, env->qts);
+    env->levels = levels;
+    qvtd_set_root(&env->vtd);
+    env->table = qvtd_alloc_page(&env->vtd);
+}
+
+static void dma_env_stop(DmaEnv *env)
+{
+    g_free(env->dev);
+    qpci_free_pc(env->pcibus);
+    qtest_quit(env->qts);
+}
+
+static void fill_pattern(QTestState *qts, uint64_t pa, uint8_t seed)
+{
+    uint8_t buf[XFER];
+    unsigned i;
+
+    for (i = 0; i < XFER; i++) {
+        buf[i] = seed + i * 13;
+    }
+    qtest_memwrite(qts, pa, buf, sizeof(buf));
+}
+
+static void check_pattern(QTestState *qts, uint64_t pa, uint8_t seed)
+{
+    uint8_t buf[XFER], expect[XFER];
+    unsigned i;
+
+    for (i = 0; i < XFER; i++) {
+        expect[i] = seed + i * 13;
+    }
+    qtest_memread(qts, pa, buf, sizeof(buf));
+    g_assert_cmpmem(buf, sizeof(buf), expect, sizeof(expect));
+}
+
+/* edu reads @src_iova into its buffer, then writes it to @dst_iova. */
+static void edu_copy(DmaEnv *env, uint64_t src_iova, uint64_t dst_iova)
+{
+    edu_dma(env->qts, env->dev, env->bar, src_iova, EDU_BUFFER, XFER, false);
+    edu_dma(env->qts, env->dev, env->bar, EDU_BUFFER, dst_iova, XFER, true);
+}
+
+static void expect_fault(DmaEnv *env, uint64_t addr, uint8_t reason,
+                         bool is_read)
+{
+    QVTDFault f;
+
+    g_assert(qvtd_fault_pop(&env->vtd, &f));
+    g_assert_cmphex(f.reason, ==, reason);
+    g_assert_cmphex(f.sid, ==, EDU_SID);
+    g_assert_cmphex(f.addr, ==, addr & ~0xfffULL);
+    g_assert_cmpint(f.is_read, ==, is_read);
+    /* One request, one fault: no overflow, nothing else pending. */
+    g_assert_cmphex(qvtd_readl(&env->vtd, A_FSTS), ==, 0);
+    g_assert(!qvtd_fault_pop(&env->vtd, &f));
+}
+
+static void check_translated_copy(const char *opts, unsigned levels,
+                                  unsigned leaf_level)
+{
+    DmaEnv env;
+    uint64_t page = 4096ULL << ((leaf_level - 1) * 9);
+    uint64_t off = 0x1230 & (page - 1);
+    QVTDFault f;
+
+    dma_env_start(&env, opts, levels);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, levels,
+                     env.table, false);
+    /* Source read-only, destination write-only, at different addresses. */
+    qvtd_map(&env.vtd, env.table, levels, QEMU_ALIGN_DOWN(IOVA_SRC, page),
+             QEMU_ALIGN_DOWN(PA_SRC, page), leaf_level, true, false);
+    qvtd_map(&env.vtd, env.table, levels,
+             QEMU_ALIGN_DOWN(IOVA_DST, page) + 2 * page,
+             QEMU_ALIGN_DOWN(PA_DST, page) + 2 * page, leaf_level,
+             false, true);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+
+    fill_pattern(env.qts, QEMU_ALIGN_DOWN(PA_SRC, page) + off, 0x11);
+    edu_copy(&env, QEMU_ALIGN_DOWN(IOVA_SRC, page) + off,
+             QEMU_ALIGN_DOWN(IOVA_DST, page) + 2 * page + off);
+    check_pattern(env.qts, QEMU_ALIGN_DOWN(PA_DST, page) + 2 * page + off,
+                  0x11);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+
+    /* Writing the read-only source is a write fault (reason 5). */
+    edu_dma(env.qts, env.dev, env.bar, EDU_BUFFER,
+            QEMU_ALIGN_DOWN(IOVA_SRC, page) + off, XFER, true);
+    expect_fault(&env, QEMU_ALIGN_DOWN(IOVA_SRC, page) + off,
+                 VTD_FR_WRITE_DENIED, false);
+    /* Reading the write-only destination is a read fault (reason 6). */
+    edu_dma(env.qts, env.dev, env.bar,
+            QEMU_ALIGN_DOWN(IOVA_DST, page) + 2 * page + off, EDU_BUFFER,
+            XFER, false);
+    expect_fault(&env, QEMU_ALIGN_DOWN(IOVA_DST, page) + 2 * page + off,
+                 VTD_FR_READ_DENIED, true);
+    dma_env_stop(&env);
+}
+
+static void test_translate_4level(void)
+{
+    check_translated_copy("", 4, 1);
+}
+
+static void test_translate_3level(void)
+{
+    check_translated_copy("aw-bits=39", 3, 1);
+}
+
+static void test_translate_2m(void)
+{
+    check_translated_copy("", 4, 2);
+}
+
+static void test_translate_1g(void)
+{
+    DmaEnv env;
+
+    /* 1 GiB identity page at 0: iova == pa below 1 GiB. */
+    dma_env_start(&env, "", 4);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    qvtd_map(&env.vtd, env.table, 4, 0, 0, 3, true, true);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    fill_pattern(env.qts, PA_SRC + 0x40, 0x22);
+    edu_copy(&env, PA_SRC + 0x40, PA_DST + 0x80);
+    check_pattern(env.qts, PA_DST + 0x80, 0x22);
+    dma_env_stop(&env);
+}
+
+static void test_pass_through(void)
+{
+    DmaEnv env;
+
+    dma_env_start(&env, "", 4);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_PASS_THROUGH, 4, 0,
+                     false);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    fill_pattern(env.qts, PA_SRC, 0x33);
+    edu_copy(&env, PA_SRC, PA_DST);
+    check_pattern(env.qts, PA_DST, 0x33);
+    dma_env_stop(&env);
+}
+
+/* 7.1.3: one case per fault reason a legacy-mode walk can find. */
+static void test_fault_reasons(void)
+{
+    DmaEnv env;
+    uint64_t ctx_table, l3, l2;
+
+    dma_env_start(&env, "", 4);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+
+    /* Empty root table. */
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_ROOT_NOT_PRESENT, true);
+
+    /* Root present, context entry not. */
+    qvtd_set_context(&env.vtd, 0, QPCI_DEVFN(7, 0), 9, VTD_TT_UNTRANSLATED,
+                     4, env.table, false);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_NOT_PRESENT, true);
+
+    /* A depth the unit does not support (5 levels, SAGAW bit 3 clear). */
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 5,
+                     env.table, false);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_INVALID, true);
+
+    /* Reserved translation type 11b. */
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, 3, 4, env.table, false);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_INVALID, true);
+
+    /* Reserved bits in the context entry. */
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    ctx_table = qtest_readq(env.qts, env.vtd.root_table) & R_ROOT_LO_CTP_MASK;
+    qtest_writeq(env.qts, ctx_table + EDU_DEVFN * 16 + 8,
+                 qtest_readq(env.qts, ctx_table + EDU_DEVFN * 16 + 8) |
+                 (1ULL << 40));
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_RESERVED, true);
+
+    /* Reserved bits in the root entry. */
+    qtest_writeq(env.qts, env.vtd.root_table,
+                 qtest_readq(env.qts, env.vtd.root_table) | (1ULL << 5));
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_ROOT_RESERVED, true);
+    qtest_writeq(env.qts, env.vtd.root_table,
+                 qtest_readq(env.qts, env.vtd.root_table) & ~(1ULL << 5));
+
+    /* A good context entry, nothing mapped: read denied. */
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_READ_DENIED, true);
+
+    /* Reserved address bits (above the host address width) in a PTE. */
+    qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC | (1ULL << 50), 1,
+             true, true);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_PAGE_TABLE_RESERVED, true);
+
+    /* A next-level table pointer to where there is no memory. */
+    l3 = qtest_readq(env.qts, env.table) & R_SSPTE_ADDR_MASK;
+    l2 = qtest_readq(env.qts, l3) & R_SSPTE_ADDR_MASK;
+    qtest_writeq(env.qts, l2 + ((IOVA_HOLE >> 21) & 0x1ff) * 8,
+                 0x40000000000ULL | R_SSPTE_R_MASK | R_SSPTE_W_MASK);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_HOLE, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_HOLE, VTD_FR_PAGE_TABLE_INVALID, true);
+    dma_env_stop(&env);
+}
+
+/* FPD suppresses qualified faults only (7.1.1). */
+static void test_fault_processing_disable(void)
+{
+    DmaEnv env;
+    QVTDFault f;
+
+    dma_env_start(&env, "", 4);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, true);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_assert_cmphex(qvtd_readl(&env.vtd, A_FSTS), ==, 0);
+    dma_env_stop(&env);
+}
+
+/* 7.3.1: with one record, a second fault overflows until it is read. */
+static void test_fault_overflow_and_event(void)
+{
+    DmaEnv env;
+    QVTDFault f;
+    const uint64_t msi = 0x600000;
+
+    dma_env_start(&env, "", 4);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    /* Fault events land in RAM here, so the test can see them. */
+    qvtd_writel(&env.vtd, A_FEADDR, msi);
+    qvtd_writel(&env.vtd, A_FEDATA, 0x4242);
+    qtest_writel(env.qts, msi, 0);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+
+    /* Masked: IP is set, nothing is sent. */
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    g_assert(qvtd_readl(&env.vtd, A_FECTL) & R_FECTL_IP_MASK);
+    g_assert_cmphex(qtest_readl(env.qts, msi), ==, 0);
+    /* A second fault: the only record is busy, PFO. */
+    edu_dma(env.qts, env.dev, env.bar, IOVA_DST, EDU_BUFFER, XFER, false);
+    g_assert(qvtd_readl(&env.vtd, A_FSTS) & R_FSTS_PFO_MASK);
+    /* Unmasking sends the pending event and clears IP. */
+    qvtd_writel(&env.vtd, A_FECTL, 0);
+    g_assert_cmphex(qtest_readl(env.qts, msi), ==, 0x4242);
+    g_assert_cmphex(qvtd_readl(&env.vtd, A_FECTL), ==, 0);
+
+    g_assert(qvtd_fault_pop(&env.vtd, &f));
+    g_assert_cmphex(f.addr, ==, IOVA_SRC);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    qvtd_writel(&env.vtd, A_FSTS, R_FSTS_PFO_MASK);
+    g_assert_cmphex(qvtd_readl(&env.vtd, A_FSTS), ==, 0);
+
+    /* Unmasked: a new fault is recorded and sent at once. */
+    qtest_writel(env.qts, msi, 0);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_DST, EDU_BUFFER, XFER, false);
+    g_assert_cmphex(qtest_readl(env.qts, msi), ==, 0x4242);
+    expect_fault(&env, IOVA_DST, VTD_FR_READ_DENIED, true);
+    dma_env_stop(&env);
+}
+
+/* ---- invalidation -------------------------------------------------------- */
+
+static void test_register_invalidation(void)
+{
+    QTestState *qts = vtd_start("q35", "", "");
+    QVTD vtd;
+    uint64_t ccmd, iotlb;
+
+    qvtd_init(&vtd, qts);
+    qvtd_writeq(&vtd, A_CCMD, R_CCMD_ICC_MASK |
+                FIELD_DP64(0, CCMD, CIRG, VTD_GRAN_GLOBAL));
+    ccmd = qvtd_readq(&vtd, A_CCMD);
+    g_assert_cmphex(ccmd & R_CCMD_ICC_MASK, ==, 0);
+    g_assert_cmpuint(FIELD_EX64(ccmd, CCMD, CAIG), ==, VTD_GRAN_GLOBAL);
+
+    qvtd_writeq(&vtd, IVA_OFFSET, 0x123000);
+    qvtd_writeq(&vtd, IVA_OFFSET + 8, R_IOTLB_IVT_MASK |
+                FIELD_DP64(0, IOTLB, IIRG, VTD_GRAN_DOMAIN) |
+                FIELD_DP64(0, IOTLB, DID, 5));
+    iotlb = qvtd_readq(&vtd, IVA_OFFSET + 8);
+    g_assert_cmphex(iotlb & R_IOTLB_IVT_MASK, ==, 0);
+    g_assert_cmpuint(FIELD_EX64(iotlb, IOTLB, IAIG), ==, VTD_GRAN_DOMAIN);
+    qtest_quit(qts);
+}
+
+static void test_queued_invalidation(void)
+{
+    QTestState *qts = vtd_start("q35", "", "");
+    QVTD vtd;
+    uint64_t head;
+
+    qvtd_init(&vtd, qts);
+    qvtd_queue_enable(&vtd, false);
+    qvtd_queue_submit(&vtd, VTD_INV_CONTEXT_CACHE |
+                      FIELD_DP64(0, INV_CC, G, VTD_GRAN_GLOBAL), 0);
+    qvtd_queue_submit(&vtd, VTD_INV_IOTLB |
+                      FIELD_DP64(0, INV_IOTLB, G, VTD_GRAN_GLOBAL), 0);
+    g_assert(qvtd_queue_wait(&vtd));
+    g_assert_cmphex(qvtd_readq(&vtd, A_IQH), ==, qvtd_readq(&vtd, A_IQT));
+
+    /* An invalid descriptor stops the queue on itself (6.5.2.10). */
+    head = qvtd_readq(&vtd, A_IQH);
+    qvtd_queue_submit(&vtd, 0xf, 0);
+    g_assert(qvtd_readl(&vtd, A_FSTS) & R_FSTS_IQE_MASK);
+    g_assert_cmphex(qvtd_readq(&vtd, A_IQH), ==, head);
+    g_assert(!qvtd_queue_wait(&vtd));
+    /* Fixing the descriptor and clearing IQE resumes the queue. */
+    qtest_writeq(qts, vtd.queue + head, VTD_INV_IOTLB |
+                 FIELD_DP64(0, INV_IOTLB, G, VTD_GRAN_GLOBAL));
+    qvtd_writel(&vtd, A_FSTS, R_FSTS_IQE_MASK);
+    g_assert_cmphex(qvtd_readq(&vtd, A_IQH), ==, qvtd_readq(&vtd, A_IQT));
+    g_assert_cmphex(qtest_readl(qts, vtd.status_page), ==, vtd.wait_seq);
+
+    /* Wait with interrupt: ICS.IWC and an invalidation event. */
+    qvtd_writel(&vtd, A_IEADDR, 0x600000);
+    qvtd_writel(&vtd, A_IEDATA, 0x77);
+    qvtd_writel(&vtd, A_IECTL, 0);
+    qtest_writel(qts, 0x600000, 0);
+    qvtd_queue_submit(&vtd, VTD_INV_WAIT | R_INV_WAIT_IF_MASK, 0);
+    g_assert(qvtd_readl(&vtd, A_ICS) & R_ICS_IWC_MASK);
+    g_assert_cmphex(qtest_readl(qts, 0x600000), ==, 0x77);
+    qvtd_writel(&vtd, A_ICS, R_ICS_IWC_MASK);
+    g_assert_cmphex(qvtd_readl(&vtd, A_ICS), ==, 0);
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -725,5 +1091,17 @@ int main(int argc, char **argv)
                    test_dma_translation_disabled);
     qtest_add_func("/intel-iommu/dma/translation-off-property",
                    test_dma_translation_off_property);
+    qtest_add_func("/intel-iommu/dma/translate-4level", test_translate_4level);
+    qtest_add_func("/intel-iommu/dma/translate-3level", test_translate_3level);
+    qtest_add_func("/intel-iommu/dma/translate-2m", test_translate_2m);
+    qtest_add_func("/intel-iommu/dma/translate-1g", test_translate_1g);
+    qtest_add_func("/intel-iommu/dma/pass-through", test_pass_through);
+    qtest_add_func("/intel-iommu/fault/reasons", test_fault_reasons);
+    qtest_add_func("/intel-iommu/fault/fpd", test_fault_processing_disable);
+    qtest_add_func("/intel-iommu/fault/overflow-and-event",
+                   test_fault_overflow_and_event);
+    qtest_add_func("/intel-iommu/inval/registers",
+                   test_register_invalidation);
+    qtest_add_func("/intel-iommu/inval/queue", test_queued_invalidation);
     return g_test_run();
 }

@@ -205,4 +205,95 @@ REG64(VCCAP, 0xe00)
     FIELD(FRCD_HI, T1, 62, 1)     /* type bit 1 */
     FIELD(FRCD_HI, F, 63, 1)      /* fault (valid) */
 
+/*
+ * 9.1 Root Entry (legacy mode), 128 bits: only the low quadword is used.
+ */
+    FIELD(ROOT_LO, P, 0, 1)
+    FIELD(ROOT_LO, CTP, 12, 52)   /* context-table pointer */
+#define VTD_ROOT_LO_RSVD                MAKE_64BIT_MASK(1, 11)
+
+/* 9.3 Context Entry (legacy mode), 128 bits */
+    FIELD(CTX_LO, P, 0, 1)
+    FIELD(CTX_LO, FPD, 1, 1)      /* fault processing disable */
+    FIELD(CTX_LO, TT, 2, 2)       /* translation type */
+    FIELD(CTX_LO, SSPTPTR, 12, 52) /* second-stage page-table pointer */
+#define VTD_CTX_LO_RSVD                 MAKE_64BIT_MASK(4, 8)
+    FIELD(CTX_HI, AW, 0, 3)       /* address width: levels - 2 */
+    FIELD(CTX_HI, DID, 8, 16)
+#define VTD_CTX_HI_RSVD                 (MAKE_64BIT_MASK(24, 40) | \
+                                         MAKE_64BIT_MASK(3, 4))
+
+/* Context-entry translation types (9.3) */
+#define VTD_TT_UNTRANSLATED             0   /* untranslated requests only */
+#define VTD_TT_DEVICE_TLB               1   /* also translation requests */
+#define VTD_TT_PASS_THROUGH             2   /* untranslated, not remapped */
+
+/* 9.8 Second-stage paging entries */
+    FIELD(SSPTE, R, 0, 1)
+    FIELD(SSPTE, W, 1, 1)
+    FIELD(SSPTE, PS, 7, 1)        /* page size: leaf at levels 2 and 3 */
+    FIELD(SSPTE, SNP, 11, 1)
+    FIELD(SSPTE, ADDR, 12, 40)
+    FIELD(SSPTE, TM, 62, 1)
+#define VTD_SS_LEVEL_BITS               9
+#define VTD_PAGE_SHIFT                  12
+
+/*
+ * 7.1.3 Fault reasons of legacy-mode DMA remapping.  "Qualified" faults
+ * (7.1.1) are the ones a context entry's FPD may suppress.
+ */
+#define VTD_FR_ROOT_NOT_PRESENT         0x01
+#define VTD_FR_CONTEXT_NOT_PRESENT      0x02
+#define VTD_FR_CONTEXT_INVALID          0x03
+#define VTD_FR_ADDR_BEYOND_AW           0x04
+#define VTD_FR_WRITE_DENIED             0x05
+#define VTD_FR_READ_DENIED              0x06
+#define VTD_FR_PAGE_TABLE_INVALID       0x07
+#define VTD_FR_ROOT_TABLE_INVALID       0x08
+#define VTD_FR_CONTEXT_TABLE_INVALID    0x09
+#define VTD_FR_ROOT_RESERVED            0x0a
+#define VTD_FR_CONTEXT_RESERVED         0x0b
+#define VTD_FR_PAGE_TABLE_RESERVED      0x0c
+
+/* 6.5.2 Invalidation descriptors: type in bits 3:0 (and 11:9) */
+    FIELD(INV_DESC, TYPE_LO, 0, 4)
+    FIELD(INV_DESC, TYPE_HI, 9, 3)
+#define VTD_INV_CONTEXT_CACHE           0x1
+#define VTD_INV_IOTLB                   0x2
+#define VTD_INV_DEVICE_TLB              0x3
+#define VTD_INV_INTERRUPT_ENTRY         0x4
+#define VTD_INV_WAIT                    0x5
+#define VTD_INV_PASID_IOTLB             0x6
+#define VTD_INV_PASID_CACHE             0x7
+#define VTD_INV_PASID_DEVICE_TLB        0x8
+
+/* 6.5.2.1 Context-cache invalidate descriptor */
+    FIELD(INV_CC, G, 4, 2)
+    FIELD(INV_CC, DID, 16, 16)
+    FIELD(INV_CC, SID, 32, 16)
+    FIELD(INV_CC, FM, 48, 2)
+/* 6.5.2.3 IOTLB invalidate descriptor */
+    FIELD(INV_IOTLB, G, 4, 2)
+    FIELD(INV_IOTLB, DW, 6, 1)
+    FIELD(INV_IOTLB, DR, 7, 1)
+    FIELD(INV_IOTLB, DID, 16, 16)
+    FIELD(INV_IOTLB_HI, AM, 0, 6)
+    FIELD(INV_IOTLB_HI, IH, 6, 1)
+    FIELD(INV_IOTLB_HI, ADDR, 12, 52)
+/* 6.5.2.9 Invalidation wait descriptor */
+    FIELD(INV_WAIT, IF, 4, 1)     /* interrupt on completion */
+    FIELD(INV_WAIT, SW, 5, 1)     /* status write */
+    FIELD(INV_WAIT, FN, 6, 1)     /* fence */
+    FIELD(INV_WAIT, PD, 7, 1)
+    FIELD(INV_WAIT, SDATA, 32, 32)
+    FIELD(INV_WAIT_HI, SADDR, 2, 62)
+
+/* Granularities (CCMD.CIRG, IOTLB.IIRG and the descriptors' G fields) */
+#define VTD_GRAN_GLOBAL                 1
+#define VTD_GRAN_DOMAIN                 2
+#define VTD_GRAN_DEVICE_OR_PAGE         3
+
+/* 11.4.9.6 Invalidation queue error code: no detail reported */
+#define VTD_IQEI_NO_INFO                0
+
 #endif

@@ -91,6 +91,64 @@ static void vtd_write_gcmd(IntelIOMMUState *s, const VTDRegister *reg,
     }
 }
 
+static void vtd_write_ccmd(IntelIOMMUState *s, const VTDRegister *reg,
+                           uint64_t old, uint64_t written, uint64_t lanes)
+{
+    uint64_t val = vtd_get_reg64(s, A_CCMD);
+
+    if (val & R_CCMD_ICC_MASK) {
+        vtd_inval_ccmd(s, val);
+    }
+}
+
+static void vtd_write_iotlb(IntelIOMMUState *s, const VTDRegister *reg,
+                            uint64_t old, uint64_t written, uint64_t lanes)
+{
+    uint64_t val = vtd_get_reg64(s, reg->offset);
+
+    if (val & R_IOTLB_IVT_MASK) {
+        vtd_inval_iotlb_reg(s, val);
+    }
+}
+
+static void vtd_write_iqt(IntelIOMMUState *s, const VTDRegister *reg,
+                          uint64_t old, uint64_t written, uint64_t lanes)
+{
+    vtd_inval_queue_run(s);
+}
+
+/* Clearing a status cause may end a pending event or resume the queue. */
+static void vtd_write_fsts(IntelIOMMUState *s, const VTDRegister *reg,
+                           uint64_t old, uint64_t written, uint64_t lanes)
+{
+    vtd_fault_status_update(s);
+    if ((old & R_FSTS_IQE_MASK) &&
+        !(vtd_get_reg32(s, A_FSTS) & R_FSTS_IQE_MASK)) {
+        vtd_inval_queue_run(s);
+    }
+}
+
+static void vtd_write_frcd(IntelIOMMUState *s, const VTDRegister *reg,
+                           uint64_t old, uint64_t written, uint64_t lanes)
+{
+    vtd_fault_status_update(s);
+}
+
+static void vtd_write_event_control(IntelIOMMUState *s,
+                                    const VTDRegister *reg, uint64_t old,
+                                    uint64_t written, uint64_t lanes)
+{
+    vtd_event_control_written(s, reg->offset);
+}
+
+static void vtd_write_ics(IntelIOMMUState *s, const VTDRegister *reg,
+                          uint64_t old, uint64_t written, uint64_t lanes)
+{
+    if (!(vtd_get_reg32(s, A_ICS) & R_ICS_IWC_MASK)) {
+        vtd_update_reg32(s, A_IECTL, R_FECTL_IP_MASK, 0);
+    }
+}
+
 /*
  * The register table.  Write masks that depend on the configuration are
  * narrowed in vtd_regs_init().
@@ -102,13 +160,14 @@ static const VTDRegister vtd_register_template[] = {
     { "GCMD",     A_GCMD,     4, .write = vtd_write_gcmd },
     { "GSTS",     A_GSTS,     4 },
     { "RTADDR",   A_RTADDR,   8, .rw = MAKE_64BIT_MASK(10, 54) },
-    { "CCMD",     A_CCMD,     8,
+    { "CCMD",     A_CCMD,     8, .write = vtd_write_ccmd,
       .rw = R_CCMD_ICC_MASK | R_CCMD_CIRG_MASK | R_CCMD_FM_MASK |
             R_CCMD_SID_MASK | R_CCMD_DID_MASK },
-    { "FSTS",     A_FSTS,     4,
+    { "FSTS",     A_FSTS,     4, .write = vtd_write_fsts,
       .w1c = R_FSTS_PFO_MASK | R_FSTS_AFO_MASK | R_FSTS_APF_MASK |
              R_FSTS_IQE_MASK | R_FSTS_ICE_MASK | R_FSTS_ITE_MASK },
-    { "FECTL",    A_FECTL,    4, .rw = R_FECTL_IM_MASK },
+    { "FECTL",    A_FECTL,    4, .rw = R_FECTL_IM_MASK,
+      .write = vtd_write_event_control },
     { "FEDATA",   A_FEDATA,   4, .rw = 0xffff },
     { "FEADDR",   A_FEADDR,   4, .rw = 0xfffffffc },
     { "FEUADDR",  A_FEUADDR,  4 },
@@ -119,10 +178,13 @@ static const VTDRegister vtd_register_template[] = {
     { "PHMBASE",  A_PHMBASE,  8 },
     { "PHMLIMIT", A_PHMLIMIT, 8 },
     { "IQH",      A_IQH,      8 },
-    { "IQT",      A_IQT,      8, .rw = R_IQT_QT_MASK },
+    { "IQT",      A_IQT,      8, .rw = R_IQT_QT_MASK,
+      .write = vtd_write_iqt },
     { "IQA",      A_IQA,      8, .rw = R_IQA_IQA_MASK | R_IQA_QS_MASK },
-    { "ICS",      A_ICS,      4, .w1c = R_ICS_IWC_MASK },
-    { "IECTL",    A_IECTL,    4, .rw = R_FECTL_IM_MASK },
+    { "ICS",      A_ICS,      4, .w1c = R_ICS_IWC_MASK,
+      .write = vtd_write_ics },
+    { "IECTL",    A_IECTL,    4, .rw = R_FECTL_IM_MASK,
+      .write = vtd_write_event_control },
     { "IEDATA",   A_IEDATA,   4, .rw = 0xffffffff },
     { "IEADDR",   A_IEADDR,   4, .rw = 0xfffffffc },
     { "IEUADDR",  A_IEUADDR,  4 },
@@ -130,7 +192,7 @@ static const VTDRegister vtd_register_template[] = {
     { "IRTA",     A_IRTA,     8, .rw = R_IRTA_IRTA_MASK | R_IRTA_S_MASK },
     { "IVA",      VTD_IRO_OFFSET, 8,
       .rw = R_IVA_ADDR_MASK | R_IVA_IH_MASK | R_IVA_AM_MASK },
-    { "IOTLB",    VTD_IRO_OFFSET + 8, 8,
+    { "IOTLB",    VTD_IRO_OFFSET + 8, 8, .write = vtd_write_iotlb,
       .rw = R_IOTLB_IVT_MASK | R_IOTLB_IIRG_MASK | R_IOTLB_DR_MASK |
             R_IOTLB_DW_MASK | R_IOTLB_DID_MASK },
 };
@@ -168,6 +230,16 @@ void vtd_regs_init(IntelIOMMUState *s)
     for (i = 0; i < ARRAY_SIZE(vtd_register_template); i++) {
         vtd_regs_add(s, &vtd_register_template[i]);
     }
+    /* 11.4.7.4: fault records; only F (bit 127) is guest-writable (RW1C). */
+    for (i = 0; i <= FIELD_EX64(s->cap, CAP, NFR); i++) {
+        VTDRegister lo = { "FRCD_LO", VTD_FRCD_OFFSET + i * VTD_FRCD_SIZE, 8 };
+        VTDRegister hi = { "FRCD_HI", lo.offset + 8, 8,
+                           .w1c = R_FRCD_HI_F_MASK,
+                           .write = vtd_write_frcd };
+
+        vtd_regs_add(s, &lo);
+        vtd_regs_add(s, &hi);
+    }
 
     /* Upper address halves and x2APIC table mode exist only with EIM. */
     if (eim) {
@@ -199,6 +271,8 @@ void vtd_regs_reset(IntelIOMMUState *s)
     vtd_set_reg32(s, A_IECTL, R_FECTL_IM_MASK);
     s->root_table = 0;
     s->ir_table = 0;
+    s->next_fault_record = 0;
+    s->last_fault_valid = false;
 }
 
 uint64_t vtd_regs_read(IntelIOMMUState *s, hwaddr addr, unsigned size)

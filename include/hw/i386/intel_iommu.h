@@ -45,6 +45,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(IntelIOMMUState, INTEL_IOMMU_DEVICE)
 
 typedef struct VTDAddressSpace VTDAddressSpace;
 typedef struct VTDRegister VTDRegister;
+typedef struct VTDLastFault VTDLastFault;
 
 /*
  * One DMA requester (bus, devfn) behind the remapping unit.  Devices see
@@ -103,6 +104,15 @@ struct IntelIOMMUState {
     /* Latched by GCMD.SRTP and GCMD.SIRTP */
     uint64_t root_table;            /* RTADDR when SRTP was last set */
     uint64_t ir_table;              /* IRTA when SIRTP was last set */
+    unsigned next_fault_record;     /* where the next fault goes (7.3.1) */
+    struct VTDLastFault {
+        uint64_t page;
+        uint16_t sid;
+        uint8_t reason;
+        bool is_write;
+        unsigned index;             /* its fault record */
+    } last_fault;                   /* to record one fault per request */
+    bool last_fault_valid;
 
     /* Requesters, created on first use by the PCI core. */
     GHashTable *address_spaces;     /* VTDAddressSpace by (bus, devfn) */

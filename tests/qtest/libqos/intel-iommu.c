@@ -13,8 +13,150 @@
 
 void qvtd_init(QVTD *vtd, QTestState *qts)
 {
+    memset(vtd, 0, sizeof(*vtd));
     vtd->qts = qts;
     vtd->base = QVTD_BASE;
+    vtd->next_page = QVTD_TABLE_MEMORY;
+}
+
+uint64_t qvtd_alloc_page(QVTD *vtd)
+{
+    uint64_t page = vtd->next_page;
+
+    vtd->next_page += 4096;
+    qtest_memset(vtd->qts, page, 0, 4096);
+    return page;
+}
+
+void qvtd_set_root(QVTD *vtd)
+{
+    vtd->root_table = qvtd_alloc_page(vtd);
+    qvtd_writeq(vtd, A_RTADDR, vtd->root_table);
+    g_assert(qvtd_global_command(vtd, R_GSTS_SRTP_MASK, true));
+}
+
+void qvtd_set_context(QVTD *vtd, uint8_t bus, uint8_t devfn, uint16_t did,
+                      unsigned tt, unsigned levels, uint64_t table, bool fpd)
+{
+    uint64_t root_lo = qtest_readq(vtd->qts, vtd->root_table + bus * 16);
+    uint64_t ctx_table, lo, hi;
+
+    if (!(root_lo & R_ROOT_LO_P_MASK)) {
+        ctx_table = qvtd_alloc_page(vtd);
+        qtest_writeq(vtd->qts, vtd->root_table + bus * 16,
+                     ctx_table | R_ROOT_LO_P_MASK);
+    } else {
+        ctx_table = root_lo & R_ROOT_LO_CTP_MASK;
+    }
+    lo = FIELD_DP64(0, CTX_LO, P, 1);
+    lo = FIELD_DP64(lo, CTX_LO, FPD, fpd);
+    lo = FIELD_DP64(lo, CTX_LO, TT, tt);
+    lo |= table;
+    hi = FIELD_DP64(0, CTX_HI, AW, levels - 2);
+    hi = FIELD_DP64(hi, CTX_HI, DID, did);
+    qtest_writeq(vtd->qts, ctx_table + devfn * 16, lo);
+    qtest_writeq(vtd->qts, ctx_table + devfn * 16 + 8, hi);
+}
+
+static uint64_t qvtd_pte_addr(uint64_t table, unsigned level, uint64_t iova)
+{
+    unsigned shift = VTD_PAGE_SHIFT + (level - 1) * VTD_SS_LEVEL_BITS;
+
+    return table + ((iova >> shift) & 0x1ff) * 8;
+}
+
+void qvtd_map(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
+              uint64_t addr, unsigned leaf_level, bool read, bool write)
+{
+    unsigned level;
+    uint64_t pte;
+
+    for (level = levels; level > leaf_level; level--) {
+        uint64_t slot = qvtd_pte_addr(table, level, iova);
+
+        pte = qtest_readq(vtd->qts, slot);
+        if (!(pte & (R_SSPTE_R_MASK | R_SSPTE_W_MASK))) {
+            pte = qvtd_alloc_page(vtd) | R_SSPTE_R_MASK | R_SSPTE_W_MASK;
+            qtest_writeq(vtd->qts, slot, pte);
+        }
+        table = pte & R_SSPTE_ADDR_MASK;
+    }
+    pte = addr | (read ? R_SSPTE_R_MASK : 0) | (write ? R_SSPTE_W_MASK : 0);
+    if (leaf_level > 1) {
+        pte |= R_SSPTE_PS_MASK;
+    }
+    qtest_writeq(vtd->qts, qvtd_pte_addr(table, leaf_level, iova), pte);
+}
+
+void qvtd_unmap(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
+                unsigned leaf_level)
+{
+    unsigned level;
+
+    for (level = levels; level > leaf_level; level--) {
+        table = qtest_readq(vtd->qts, qvtd_pte_addr(table, level, iova)) &
+                R_SSPTE_ADDR_MASK;
+    }
+    qtest_writeq(vtd->qts, qvtd_pte_addr(table, leaf_level, iova), 0);
+}
+
+void qvtd_queue_enable(QVTD *vtd, bool wide)
+{
+    vtd->queue = qvtd_alloc_page(vtd);
+    vtd->status_page = qvtd_alloc_page(vtd);
+    vtd->queue_tail = 0;
+    vtd->queue_wide = wide;
+    qvtd_writeq(vtd, A_IQT, 0);
+    /* One page: QS = 0. */
+    qvtd_writeq(vtd, A_IQA, vtd->queue | (wide ? R_IQA_DW_MASK : 0));
+    g_assert(qvtd_global_command(vtd, R_GSTS_QIE_MASK, true));
+    g_assert_cmphex(qvtd_readq(vtd, A_IQH), ==, 0);
+}
+
+void qvtd_queue_submit(QVTD *vtd, uint64_t lo, uint64_t hi)
+{
+    unsigned size = vtd->queue_wide ? 32 : 16;
+    uint64_t slot = vtd->queue + vtd->queue_tail;
+
+    qtest_memset(vtd->qts, slot, 0, size);
+    qtest_writeq(vtd->qts, slot, lo);
+    qtest_writeq(vtd->qts, slot + 8, hi);
+    vtd->queue_tail = (vtd->queue_tail + size) % 4096;
+    qvtd_writeq(vtd, A_IQT, vtd->queue_tail);
+}
+
+bool qvtd_queue_wait(QVTD *vtd)
+{
+    uint32_t seq = ++vtd->wait_seq;
+    uint64_t lo = VTD_INV_WAIT;
+
+    lo = FIELD_DP64(lo, INV_WAIT, SW, 1);
+    lo = FIELD_DP64(lo, INV_WAIT, SDATA, seq);
+    qvtd_queue_submit(vtd, lo, vtd->status_page);
+    return qtest_readl(vtd->qts, vtd->status_page) == seq;
+}
+
+bool qvtd_fault_pop(QVTD *vtd, QVTDFault *fault)
+{
+    uint32_t fsts = qvtd_readl(vtd, A_FSTS);
+    uint32_t frcd;
+    uint64_t lo, hi;
+
+    if (!(fsts & R_FSTS_PPF_MASK)) {
+        return false;
+    }
+    frcd = FIELD_EX64(qvtd_readq(vtd, A_CAP), CAP, FRO) * 16 +
+           FIELD_EX32(fsts, FSTS, FRI) * 16;
+    lo = qvtd_readq(vtd, frcd);
+    hi = qvtd_readq(vtd, frcd + 8);
+    g_assert(hi & R_FRCD_HI_F_MASK);
+    fault->addr = lo;
+    fault->sid = FIELD_EX64(hi, FRCD_HI, SID);
+    fault->reason = FIELD_EX64(hi, FRCD_HI, FR);
+    fault->is_read = FIELD_EX64(hi, FRCD_HI, T1);
+    /* F is write-1-to-clear. */
+    qvtd_writel(vtd, frcd + 12, R_FRCD_HI_F_MASK >> 32);
+    return true;
 }
 
 bool qvtd_global_command(QVTD *vtd, uint32_t bit, bool set)

@@ -20,7 +20,25 @@
 typedef struct QVTD {
     QTestState *qts;
     uint64_t base;
+    uint64_t next_page;             /* bump allocator for tables */
+    uint64_t root_table;            /* 0 until qvtd_set_root() */
+    uint64_t queue;                 /* invalidation queue, 0 if not used */
+    uint32_t queue_tail;            /* byte offset */
+    bool queue_wide;                /* 256-bit descriptors */
+    uint64_t status_page;           /* wait descriptors write here */
+    uint32_t wait_seq;
 } QVTD;
+
+/* What a fault-recording register holds (11.4.7.4). */
+typedef struct QVTDFault {
+    uint64_t addr;
+    uint16_t sid;
+    uint8_t reason;
+    bool is_read;
+} QVTDFault;
+
+/* Guest memory the driver uses for its tables: 16 MiB up from here. */
+#define QVTD_TABLE_MEMORY   0x2000000ULL
 
 void qvtd_init(QVTD *vtd, QTestState *qts);
 
@@ -50,5 +68,40 @@ static inline void qvtd_writeq(QVTD *vtd, uint32_t offset, uint64_t val)
  * it.  Returns false if the status never followed.
  */
 bool qvtd_global_command(QVTD *vtd, uint32_t bit, bool set);
+
+/* A zeroed, 4 KiB-aligned page of guest memory for tables. */
+uint64_t qvtd_alloc_page(QVTD *vtd);
+
+/* Allocate a root table, point RTADDR at it and latch it with SRTP. */
+void qvtd_set_root(QVTD *vtd);
+
+/*
+ * Fill the legacy context entry of @bus/@devfn (9.3): translation type
+ * @tt, @levels-deep second-stage table at @table, domain @did.
+ */
+void qvtd_set_context(QVTD *vtd, uint8_t bus, uint8_t devfn, uint16_t did,
+                      unsigned tt, unsigned levels, uint64_t table, bool fpd);
+
+/*
+ * Map @iova to @addr in the @levels-deep second-stage table @table with a
+ * leaf at @leaf_level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB), readable and/or
+ * writable.  Intermediate tables are allocated as needed.
+ */
+void qvtd_map(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
+              uint64_t addr, unsigned leaf_level, bool read, bool write);
+
+/* Clear the leaf entry that maps @iova (found by walking the tables). */
+void qvtd_unmap(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
+                unsigned leaf_level);
+
+/* Queued invalidation (6.5.2): set up and enable the queue. */
+void qvtd_queue_enable(QVTD *vtd, bool wide);
+/* Put one descriptor in the queue and move the tail. */
+void qvtd_queue_submit(QVTD *vtd, uint64_t lo, uint64_t hi);
+/* Submit a wait descriptor with status write; true if it completed. */
+bool qvtd_queue_wait(QVTD *vtd);
+
+/* Read and clear the oldest pending fault record; false if none. */
+bool qvtd_fault_pop(QVTD *vtd, QVTDFault *fault);
 
 #endif

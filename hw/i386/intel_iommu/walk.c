@@ -1,0 +1,175 @@
+/*
+ * Intel VT-d emulation: table walks (legacy mode)
+ *
+ * Root table -> context entry -> second-stage page table, as chapter 3.4.2
+ * and 3.6 describe them.  Walks read guest memory only, never change
+ * device state, and return a typed result: either what the tables say, or
+ * the fault reason of 7.1.3 that the caller reports.  The number of levels
+ * is bounded by the context entry, so no table layout can make a walk loop.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "exec/address-spaces.h"
+#include "hw/i386/intel_iommu_internal.h"
+#include "trace.h"
+
+static bool vtd_read_entry(hwaddr addr, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t buf[2];
+    MemTxResult r;
+
+    r = address_space_read(&address_space_memory, addr,
+                           MEMTXATTRS_UNSPECIFIED, buf, hi ? 16 : 8);
+    if (r != MEMTX_OK) {
+        return false;
+    }
+    *lo = le64_to_cpu(buf[0]);
+    if (hi) {
+        *hi = le64_to_cpu(buf[1]);
+    }
+    return true;
+}
+
+/* Address bits a table pointer may use: the host address width. */
+static uint64_t vtd_haw_mask(IntelIOMMUState *s)
+{
+    return MAKE_64BIT_MASK(0, s->aw_bits);
+}
+
+int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
+                     VTDContext *ctx)
+{
+    hwaddr root = FIELD_EX64(s->root_table, RTADDR, RTA) << VTD_PAGE_SHIFT;
+    uint64_t rlo, rhi, clo, chi;
+    hwaddr ctp;
+    unsigned aw;
+
+    if (!vtd_read_entry(root + bus * 16, &rlo, &rhi)) {
+        return VTD_FR_ROOT_TABLE_INVALID;
+    }
+    if (!FIELD_EX64(rlo, ROOT_LO, P)) {
+        return VTD_FR_ROOT_NOT_PRESENT;
+    }
+    ctp = FIELD_EX64(rlo, ROOT_LO, CTP) << VTD_PAGE_SHIFT;
+    if ((rlo & VTD_ROOT_LO_RSVD) || rhi || (ctp & ~vtd_haw_mask(s))) {
+        return VTD_FR_ROOT_RESERVED;
+    }
+    if (!vtd_read_entry(ctp + devfn * 16, &clo, &chi)) {
+        return VTD_FR_CONTEXT_TABLE_INVALID;
+    }
+    if (!FIELD_EX64(clo, CTX_LO, P)) {
+        return VTD_FR_CONTEXT_NOT_PRESENT;
+    }
+
+    /* Reported from here on only if FPD is clear (7.1.1 qualified). */
+    ctx->fpd = FIELD_EX64(clo, CTX_LO, FPD);
+    ctx->tt = FIELD_EX64(clo, CTX_LO, TT);
+    ctx->did = FIELD_EX64(chi, CTX_HI, DID);
+    ctx->table = FIELD_EX64(clo, CTX_LO, SSPTPTR) << VTD_PAGE_SHIFT;
+    aw = FIELD_EX64(chi, CTX_HI, AW);
+    ctx->levels = aw + 2;
+
+    if ((clo & VTD_CTX_LO_RSVD) || (chi & VTD_CTX_HI_RSVD) ||
+        (ctx->table & ~vtd_haw_mask(s))) {
+        return VTD_FR_CONTEXT_RESERVED;
+    }
+    switch (ctx->tt) {
+    case VTD_TT_UNTRANSLATED:
+        break;
+    case VTD_TT_DEVICE_TLB:
+        if (!FIELD_EX64(s->ecap, ECAP, DT)) {
+            return VTD_FR_CONTEXT_INVALID;
+        }
+        break;
+    case VTD_TT_PASS_THROUGH:
+        if (!FIELD_EX64(s->ecap, ECAP, PT)) {
+            return VTD_FR_CONTEXT_INVALID;
+        }
+        return 0;   /* AW and the table pointer are not used */
+    default:
+        return VTD_FR_CONTEXT_INVALID;
+    }
+    /* The depth must be one the unit supports (CAP.SAGAW). */
+    if (aw > 4 || !(FIELD_EX64(s->cap, CAP, SAGAW) & (1u << aw))) {
+        return VTD_FR_CONTEXT_INVALID;
+    }
+    return 0;
+}
+
+/* Reserved bits of a second-stage entry at @level (1 = 4 KiB leaf). */
+static uint64_t vtd_ss_reserved(IntelIOMMUState *s, unsigned level,
+                                bool leaf)
+{
+    uint64_t rsvd = MAKE_64BIT_MASK(s->aw_bits, 52 - s->aw_bits);
+
+    if (leaf && level > 1) {
+        /* A superpage's address is aligned to its size. */
+        rsvd |= MAKE_64BIT_MASK(VTD_PAGE_SHIFT,
+                                (level - 1) * VTD_SS_LEVEL_BITS);
+    }
+    return rsvd;
+}
+
+int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
+                          uint64_t iova, bool is_write, VTDTranslation *out)
+{
+    unsigned level = ctx->levels;
+    unsigned width = VTD_PAGE_SHIFT + level * VTD_SS_LEVEL_BITS;
+    hwaddr table = ctx->table;
+    bool readable = true, writable = true;
+
+    /* 3.6: the input address must fit the width the context selects. */
+    if (width < 64 && (iova >> MIN(width, s->aw_bits))) {
+        return VTD_FR_ADDR_BEYOND_AW;
+    }
+
+    for (;;) {
+        unsigned shift = VTD_PAGE_SHIFT + (level - 1) * VTD_SS_LEVEL_BITS;
+        unsigned index = (iova >> shift) & MAKE_64BIT_MASK(0,
+                                                           VTD_SS_LEVEL_BITS);
+        uint64_t pte;
+        bool leaf;
+
+        if (!vtd_read_entry(table + index * 8, &pte, NULL)) {
+            return VTD_FR_PAGE_TABLE_INVALID;
+        }
+        trace_vtd_walk_level(iova, level, pte);
+        readable &= FIELD_EX64(pte, SSPTE, R);
+        writable &= FIELD_EX64(pte, SSPTE, W);
+        if (!FIELD_EX64(pte, SSPTE, R) && !FIELD_EX64(pte, SSPTE, W)) {
+            /* Not present. */
+            return is_write ? VTD_FR_WRITE_DENIED : VTD_FR_READ_DENIED;
+        }
+
+        /* Superpages: 2 MiB at level 2, 1 GiB at level 3 (CAP.SLLPS). */
+        leaf = level == 1;
+        if (level > 1 && FIELD_EX64(pte, SSPTE, PS)) {
+            if (level > 3 ||
+                !(FIELD_EX64(s->cap, CAP, SLLPS) & (1u << (level - 2)))) {
+                return VTD_FR_PAGE_TABLE_RESERVED;
+            }
+            leaf = true;
+        }
+        if (pte & vtd_ss_reserved(s, level, leaf)) {
+            return VTD_FR_PAGE_TABLE_RESERVED;
+        }
+        if (leaf) {
+            out->page_mask = MAKE_64BIT_MASK(0, shift);
+            out->addr = (pte & MAKE_64BIT_MASK(shift, 52 - shift)) |
+                        (iova & out->page_mask);
+            out->perm = (readable ? IOMMU_RO : 0) |
+                        (writable ? IOMMU_WO : 0);
+            out->level = level;
+            break;
+        }
+        table = FIELD_EX64(pte, SSPTE, ADDR) << VTD_PAGE_SHIFT;
+        level--;
+    }
+    if (!(out->perm & (is_write ? IOMMU_WO : IOMMU_RO))) {
+        return is_write ? VTD_FR_WRITE_DENIED : VTD_FR_READ_DENIED;
+    }
+    return 0;
+}
