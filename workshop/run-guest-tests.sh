@@ -14,10 +14,16 @@ while IFS='|' read -r name kernel test opts; do
     [ -n "$filter" ] && [[ "$name" != *$filter* ]] && continue
     kernel=$(echo "$kernel" | xargs)
     test=$(echo "$test" | xargs)
-    # shellcheck disable=SC2086
-    if out=$(VTD_GUEST_TIMEOUT=${VTD_GUEST_TIMEOUT:-180} \
+    # Leading VAR=value words are environment for the runner.
+    envs=()
+    read -r -a words <<<"$opts"
+    while [ ${#words[@]} -gt 0 ] && [[ "${words[0]}" =~ ^[A-Z_]+= ]]; do
+        envs+=("${words[0]}")
+        words=("${words[@]:1}")
+    done
+    if out=$(env VTD_GUEST_TIMEOUT="${VTD_GUEST_TIMEOUT:-180}" "${envs[@]}" \
              "$here/guest/run-guest.sh" -q "$qemu" -k "$kernel" -t "$test" \
-             $opts 2>&1); then
+             "${words[@]}" 2>&1); then
         pass=$((pass + 1))
         echo "ok   $name: $(echo "$out" | tail -n1)"
     else

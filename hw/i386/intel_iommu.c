@@ -197,6 +197,7 @@ static void vtd_realize(DeviceState *dev, Error **errp)
     PCMachineState *pcms =
         PC_MACHINE(object_dynamic_cast(OBJECT(ms), TYPE_PC_MACHINE));
     PCIBus *bus = pcms ? pcms->pcibus : NULL;
+    VTDAddressSpace *ioapic;
 
     if (!bus || !object_dynamic_cast(OBJECT(BUS(bus)->parent),
                                      TYPE_Q35_HOST_DEVICE)) {
@@ -220,6 +221,15 @@ static void vtd_realize(DeviceState *dev, Error **errp)
     sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
     sysbus_mmio_map(SYS_BUS_DEVICE(s), 0, Q35_HOST_BRIDGE_IOMMU_ADDR);
     pci_setup_iommu(bus, &vtd_pci_iommu_ops, s);
+
+    /*
+     * The IOAPIC sends its interrupts as requester Q35_PSEUDO_BUS_PLATFORM:
+     * Q35_PSEUDO_DEVFN_IOAPIC, the scope the DMAR table gives it, through
+     * the interrupt window like any device.
+     */
+    ioapic = vtd_address_space_get(s, NULL, Q35_PSEUDO_DEVFN_IOAPIC);
+    ioapic->pseudo_bus = Q35_PSEUDO_BUS_PLATFORM;
+    X86_MACHINE(ms)->ioapic_as = &ioapic->as;
     trace_vtd_realize(s->cap, s->ecap);
 }
 
@@ -279,6 +289,7 @@ static void vtd_class_init(ObjectClass *klass, void *data)
     dc->desc = "Intel IOMMU (VT-d) DMA Remapping device";
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
     x86_class->realize = vtd_realize;
+    x86_class->int_remap = vtd_ir_int_remap;
 }
 
 static const TypeInfo vtd_info = {

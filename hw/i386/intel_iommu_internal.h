@@ -110,6 +110,7 @@ VTDAddressSpace *vtd_address_space_get(IntelIOMMUState *s, PCIBus *bus,
 void vtd_address_space_switch(VTDAddressSpace *vas);
 void vtd_address_space_switch_all(IntelIOMMUState *s);
 bool vtd_address_space_translates(VTDAddressSpace *vas);
+uint8_t vtd_address_space_bus(VTDAddressSpace *vas);
 void vtd_address_spaces_init(IntelIOMMUState *s);
 
 /* Table walks (intel_iommu/walk.c): 0 or a VTD_FR_* fault reason. */
@@ -145,6 +146,12 @@ void vtd_event_control_written(IntelIOMMUState *s, hwaddr ctl);
 void vtd_inval_ccmd(IntelIOMMUState *s, uint64_t ccmd);
 void vtd_inval_iotlb_reg(IntelIOMMUState *s, uint64_t cmd);
 void vtd_inval_queue_run(IntelIOMMUState *s);
+
+/* Interrupt remapping (intel_iommu/ir.c): 0, or -EINVAL to drop it. */
+int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
+                 uint16_t sid);
+int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
+                     uint16_t sid);
 
 /* DMA translation of one access (intel_iommu/translate.c). */
 IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,

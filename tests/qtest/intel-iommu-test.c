@@ -19,6 +19,7 @@
 #include "qobject/qstring.h"
 #include "libqos/pci-pc.h"
 #include "libqos/fw_cfg.h"
+#include "hw/pci/pci_regs.h"
 #include "libqos/intel-iommu.h"
 
 #define CAP_DEFAULT         0x00d2008c222f0606ULL
@@ -1068,6 +1069,105 @@ static void test_queued_invalidation(void)
     qtest_quit(qts);
 }
 
+/* ---- interrupt remapping ------------------------------------------------ */
+
+#define EDU_RAISE_IRQ       0x60
+#define IRT_ENTRIES_LOG2    8           /* IRTA.S = 7: 256 entries */
+
+/* A remappable-format MSI address for interrupt @index (5.1.4). */
+static uint32_t ir_msi_address(unsigned index)
+{
+    return 0xfee00000 | R_IR_ADDR_FORMAT_MASK |
+           ((index & 0x7fff) << R_IR_ADDR_HANDLE_SHIFT) |
+           ((index >> 15) << R_IR_ADDR_HANDLE_HI_SHIFT);
+}
+
+static void edu_msi(DmaEnv *env, uint32_t address, uint16_t data)
+{
+    uint8_t cap = qpci_find_capability(env->dev, PCI_CAP_ID_MSI, 0);
+    uint16_t flags;
+
+    g_assert(cap);
+    qpci_config_writel(env->dev, cap + PCI_MSI_ADDRESS_LO, address);
+    flags = qpci_config_readw(env->dev, cap + PCI_MSI_FLAGS);
+    if (flags & PCI_MSI_FLAGS_64BIT) {
+        qpci_config_writel(env->dev, cap + PCI_MSI_ADDRESS_HI, 0);
+        qpci_config_writew(env->dev, cap + PCI_MSI_DATA_64, data);
+    } else {
+        qpci_config_writew(env->dev, cap + PCI_MSI_DATA_32, data);
+    }
+    qpci_config_writew(env->dev, cap + PCI_MSI_FLAGS,
+                       flags | PCI_MSI_FLAGS_ENABLE);
+    qpci_io_writel(env->dev, env->bar, EDU_RAISE_IRQ, 1);
+}
+
+static void set_irte(DmaEnv *env, uint64_t irt, unsigned index, uint64_t lo,
+                     uint64_t hi)
+{
+    qtest_writeq(env->qts, irt + index * 16, lo);
+    qtest_writeq(env->qts, irt + index * 16 + 8, hi);
+}
+
+/* Every interrupt-remapping fault reason from a device's MSI (7.1.3). */
+static void test_ir_faults(void)
+{
+    DmaEnv env;
+    uint64_t irt, good;
+    QVTDFault f;
+
+    dma_env_start(&env, "intremap=on", 4);
+    irt = qvtd_alloc_page(&env.vtd);
+    qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_IRE_MASK, true));
+
+    good = R_IRTE_LO_P_MASK | FIELD_DP64(0, IRTE_LO, V, 0x40) |
+           FIELD_DP64(0, IRTE_LO, DST, 0 << 8);
+
+    /* Compatibility format while CFIS is clear: blocked. */
+    edu_msi(&env, 0xfee00000, 0x40);
+    expect_fault(&env, 0, VTD_FR_IR_COMPAT_BLOCKED, false);
+    /* An index past the table. */
+    edu_msi(&env, ir_msi_address(300), 0);
+    expect_fault(&env, 300ULL << 48, VTD_FR_IR_INDEX_OVER, false);
+    /* An entry that is not present. */
+    edu_msi(&env, ir_msi_address(5), 0);
+    expect_fault(&env, 5ULL << 48, VTD_FR_IR_ENTRY_NOT_PRESENT, false);
+    /* ... unless FPD asks for silence. */
+    set_irte(&env, irt, 5, R_IRTE_LO_FPD_MASK, 0);
+    edu_msi(&env, ir_msi_address(5), 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    /* Reserved bits, and the posted format without CAP.PI. */
+    set_irte(&env, irt, 6, good | (1ULL << 13), 0);
+    edu_msi(&env, ir_msi_address(6), 0);
+    expect_fault(&env, 6ULL << 48, VTD_FR_IR_ENTRY_RESERVED, false);
+    set_irte(&env, irt, 6, good | R_IRTE_LO_IM_MASK, 0);
+    edu_msi(&env, ir_msi_address(6), 0);
+    expect_fault(&env, 6ULL << 48, VTD_FR_IR_ENTRY_RESERVED, false);
+    /* Source-id verification against another requester. */
+    set_irte(&env, irt, 7, good, FIELD_DP64(0, IRTE_HI, SVT, 1) |
+             FIELD_DP64(0, IRTE_HI, SID, EDU_SID + 8));
+    edu_msi(&env, ir_msi_address(7), 0);
+    expect_fault(&env, 7ULL << 48, VTD_FR_IR_SID_MISMATCH, false);
+    /* The same entry naming the right requester, or its bus: delivered. */
+    set_irte(&env, irt, 7, good, FIELD_DP64(0, IRTE_HI, SVT, 1) |
+             FIELD_DP64(0, IRTE_HI, SID, EDU_SID));
+    edu_msi(&env, ir_msi_address(7), 0);
+    set_irte(&env, irt, 8, good, FIELD_DP64(0, IRTE_HI, SVT, 2) |
+             FIELD_DP64(0, IRTE_HI, SID, 0x0000));
+    edu_msi(&env, ir_msi_address(8), 0);
+    /* Subhandles: the MSI data adds to the handle (SHV). */
+    set_irte(&env, irt, 12, good, 0);
+    edu_msi(&env, ir_msi_address(10) | R_IR_ADDR_SHV_MASK, 2);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_assert_cmphex(qvtd_readl(&env.vtd, A_FSTS), ==, 0);
+    /* With CFIS set, compatibility format passes. */
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_CFI_MASK, true));
+    edu_msi(&env, 0xfee00000, 0x40);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    dma_env_stop(&env);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1103,5 +1203,6 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/inval/registers",
                    test_register_invalidation);
     qtest_add_func("/intel-iommu/inval/queue", test_queued_invalidation);
+    qtest_add_func("/intel-iommu/ir/faults", test_ir_faults);
     return g_test_run();
 }

@@ -51,12 +51,21 @@ static MemTxResult vtd_interrupt_write(void *opaque, hwaddr addr,
                                        MemTxAttrs attrs)
 {
     VTDAddressSpace *vas = opaque;
-    hwaddr msi_addr = VTD_INTERRUPT_ADDR_FIRST + addr;
+    MSIMessage from = {
+        .address = VTD_INTERRUPT_ADDR_FIRST + addr,
+        .data = value,
+    }, to;
+    uint16_t sid = VTD_SID(vtd_address_space_bus(vas), vas->devfn);
 
-    trace_vtd_interrupt_request(pci_bus_num(vas->bus), PCI_SLOT(vas->devfn),
-                                PCI_FUNC(vas->devfn), msi_addr, value);
-    return address_space_write(&address_space_memory, msi_addr, attrs,
-                               &value, size);
+    trace_vtd_interrupt_request(vtd_address_space_bus(vas),
+                                PCI_SLOT(vas->devfn), PCI_FUNC(vas->devfn),
+                                from.address, value);
+    if (vtd_ir_remap(vas->iommu, &from, &to, sid)) {
+        return MEMTX_OK;    /* faulted: the interrupt is dropped */
+    }
+    address_space_stl_le(&address_space_memory, to.address, to.data,
+                         attrs, NULL);
+    return MEMTX_OK;
 }
 
 static MemTxResult vtd_interrupt_read(void *opaque, hwaddr addr,
@@ -84,6 +93,11 @@ static const MemoryRegionOps vtd_interrupt_ops = {
     },
 };
 
+uint8_t vtd_address_space_bus(VTDAddressSpace *vas)
+{
+    return vas->bus ? pci_bus_num(vas->bus) : vas->pseudo_bus;
+}
+
 bool vtd_address_space_translates(VTDAddressSpace *vas)
 {
     IntelIOMMUState *s = vas->iommu;
@@ -98,7 +112,7 @@ void vtd_address_space_switch(VTDAddressSpace *vas)
     if (translate == vas->translating) {
         return;
     }
-    trace_vtd_address_space_switch(pci_bus_num(vas->bus),
+    trace_vtd_address_space_switch(vtd_address_space_bus(vas),
                                    PCI_SLOT(vas->devfn),
                                    PCI_FUNC(vas->devfn), translate);
     memory_region_transaction_begin();
@@ -137,7 +151,8 @@ VTDAddressSpace *vtd_address_space_get(IntelIOMMUState *s, PCIBus *bus,
     vas->bus = bus;
     vas->devfn = devfn;
     vas->iommu = s;
-    name = g_strdup_printf("intel-iommu-%s-%02x.%x", bus->qbus.name,
+    name = g_strdup_printf("intel-iommu-%s-%02x.%x",
+                           bus ? bus->qbus.name : "platform",
                            PCI_SLOT(devfn), PCI_FUNC(devfn));
 
     memory_region_init(&vas->root, OBJECT(s), name, UINT64_MAX);

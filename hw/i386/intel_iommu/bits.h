@@ -296,4 +296,37 @@ REG64(VCCAP, 0xe00)
 /* 11.4.9.6 Invalidation queue error code: no detail reported */
 #define VTD_IQEI_NO_INFO                0
 
+/* 5.1.5.1 Interrupt Remapping Table Entry, remapped format (128 bits) */
+    FIELD(IRTE_LO, P, 0, 1)
+    FIELD(IRTE_LO, FPD, 1, 1)
+    FIELD(IRTE_LO, DM, 2, 1)      /* destination mode */
+    FIELD(IRTE_LO, RH, 3, 1)      /* redirection hint */
+    FIELD(IRTE_LO, TM, 4, 1)      /* trigger mode */
+    FIELD(IRTE_LO, DLM, 5, 3)     /* delivery mode */
+    FIELD(IRTE_LO, IM, 15, 1)     /* IRTE mode: 1 = posted */
+    FIELD(IRTE_LO, V, 16, 8)      /* vector */
+    FIELD(IRTE_LO, DST, 32, 32)   /* destination id */
+#define VTD_IRTE_LO_RSVD                (MAKE_64BIT_MASK(12, 3) | \
+                                         MAKE_64BIT_MASK(24, 8))
+    FIELD(IRTE_HI, SID, 0, 16)
+    FIELD(IRTE_HI, SQ, 16, 2)     /* source-id qualifier */
+    FIELD(IRTE_HI, SVT, 18, 2)    /* source validation type */
+#define VTD_IRTE_HI_RSVD                MAKE_64BIT_MASK(20, 44)
+#define VTD_IRTE_SIZE                   16
+
+/* 5.1.4 Interrupt requests in remappable format (address bits) */
+    FIELD(IR_ADDR, HANDLE_HI, 2, 1)   /* handle[15] */
+    FIELD(IR_ADDR, SHV, 3, 1)         /* subhandle valid */
+    FIELD(IR_ADDR, FORMAT, 4, 1)      /* 1: remappable */
+    FIELD(IR_ADDR, HANDLE, 5, 15)     /* handle[14:0] */
+
+/* 7.1.3 Interrupt-remapping fault reasons */
+#define VTD_FR_IR_REQ_RESERVED          0x20
+#define VTD_FR_IR_INDEX_OVER            0x21
+#define VTD_FR_IR_ENTRY_NOT_PRESENT     0x22
+#define VTD_FR_IR_TABLE_INVALID         0x23
+#define VTD_FR_IR_ENTRY_RESERVED        0x24
+#define VTD_FR_IR_COMPAT_BLOCKED        0x25
+#define VTD_FR_IR_SID_MISMATCH          0x26
+
 #endif

@@ -22,7 +22,7 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
 {
     VTDAddressSpace *vas = container_of(iommu_mr, VTDAddressSpace, iommu_mr);
     IntelIOMMUState *s = vas->iommu;
-    uint8_t bus = pci_bus_num(vas->bus);
+    uint8_t bus = vtd_address_space_bus(vas);
     uint16_t sid = VTD_SID(bus, vas->devfn);
     bool is_write = flag & IOMMU_WO;
     /* Lookups without an access (replay, vhost) record no fault. */

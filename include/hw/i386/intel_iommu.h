@@ -54,7 +54,8 @@ typedef struct VTDLastFault VTDLastFault;
  * @interrupt window at 0xfee00000 that is never translated (VT-d 3.14).
  */
 struct VTDAddressSpace {
-    PCIBus *bus;
+    PCIBus *bus;                    /* NULL for platform requesters */
+    uint8_t pseudo_bus;             /* their fixed bus number (IOAPIC) */
     uint8_t devfn;
     IntelIOMMUState *iommu;
     AddressSpace as;

@@ -1,0 +1,132 @@
+/*
+ * Intel VT-d emulation: interrupt remapping (chapter 5)
+ *
+ * An interrupt request in remappable format names an entry of the
+ * interrupt remapping table (IRTA); the entry says where the interrupt
+ * goes.  Compatibility-format requests pass only while GSTS.CFIS allows
+ * them.  Every failure is one of the 7.1.3 fault reasons 0x20-0x26,
+ * recorded through the common fault log (qualified ones unless the entry
+ * sets FPD), and the interrupt is dropped.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "exec/address-spaces.h"
+#include "hw/pci/pci.h"
+#include "hw/i386/intel_iommu_internal.h"
+#include "trace.h"
+
+/* 11.4.7.4: for interrupt faults, FI bits 63:48 hold the index. */
+static int vtd_ir_fault(IntelIOMMUState *s, uint16_t sid, unsigned index,
+                        unsigned reason)
+{
+    vtd_fault_record(s, sid, (uint64_t)index << 48, reason, true);
+    return -EINVAL;
+}
+
+/* 9.10 SVT/SQ: does @sid match the requester the entry allows? */
+static bool vtd_ir_source_ok(uint64_t hi, uint16_t sid)
+{
+    uint16_t want = FIELD_EX64(hi, IRTE_HI, SID);
+    static const uint16_t sq_mask[] = { 0xffff, 0xfffb, 0xfff9, 0xfff8 };
+
+    switch (FIELD_EX64(hi, IRTE_HI, SVT)) {
+    case 0:
+        return true;
+    case 1:
+        return !((sid ^ want) & sq_mask[FIELD_EX64(hi, IRTE_HI, SQ)]);
+    case 2:
+        /* Bus range: want[15:8] <= bus <= want[7:0] */
+        return (sid >> 8) >= (want >> 8) && (sid >> 8) <= (want & 0xff);
+    default:
+        return false;
+    }
+}
+
+int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
+                 uint16_t sid)
+{
+    uint64_t addr = src->address, irta = s->ir_table, lo, hi;
+    uint64_t buf[2];
+    X86IOMMUIrq irq = {};
+    unsigned index, entries;
+    bool eime;
+
+    if (!vtd_gsts(s, R_GSTS_IRE_MASK)) {
+        *dst = *src;
+        return 0;
+    }
+    if (!FIELD_EX64(addr, IR_ADDR, FORMAT)) {
+        /* 5.1.2: compatibility format passes only with CFIS. */
+        if (vtd_gsts(s, R_GSTS_CFI_MASK)) {
+            *dst = *src;
+            trace_vtd_ir_compat(sid, addr, src->data);
+            return 0;
+        }
+        return vtd_ir_fault(s, sid, 0, VTD_FR_IR_COMPAT_BLOCKED);
+    }
+
+    index = FIELD_EX64(addr, IR_ADDR, HANDLE) |
+            (FIELD_EX64(addr, IR_ADDR, HANDLE_HI) << 15);
+    if (FIELD_EX64(addr, IR_ADDR, SHV)) {
+        index += src->data & 0xffff;
+    }
+    entries = 2u << FIELD_EX64(irta, IRTA, S);
+    if (index >= entries) {
+        return vtd_ir_fault(s, sid, index, VTD_FR_IR_INDEX_OVER);
+    }
+    if (address_space_read(&address_space_memory,
+                           (FIELD_EX64(irta, IRTA, IRTA) << VTD_PAGE_SHIFT) +
+                           index * VTD_IRTE_SIZE, MEMTXATTRS_UNSPECIFIED,
+                           buf, sizeof(buf))) {
+        return vtd_ir_fault(s, sid, index, VTD_FR_IR_TABLE_INVALID);
+    }
+    lo = le64_to_cpu(buf[0]);
+    hi = le64_to_cpu(buf[1]);
+    trace_vtd_ir_entry(sid, index, lo, hi);
+
+    if (!FIELD_EX64(lo, IRTE_LO, P)) {
+        if (FIELD_EX64(lo, IRTE_LO, FPD)) {
+            return -EINVAL;
+        }
+        return vtd_ir_fault(s, sid, index, VTD_FR_IR_ENTRY_NOT_PRESENT);
+    }
+    eime = FIELD_EX64(irta, IRTA, EIME);
+    /* Posted format needs CAP.PI, which this unit does not offer. */
+    if ((lo & VTD_IRTE_LO_RSVD) || (hi & VTD_IRTE_HI_RSVD) ||
+        FIELD_EX64(lo, IRTE_LO, IM) ||
+        (!eime && (FIELD_EX64(lo, IRTE_LO, DST) & 0xffff00ff))) {
+        if (FIELD_EX64(lo, IRTE_LO, FPD)) {
+            return -EINVAL;
+        }
+        return vtd_ir_fault(s, sid, index, VTD_FR_IR_ENTRY_RESERVED);
+    }
+    if (sid != X86_IOMMU_SID_INVALID && !vtd_ir_source_ok(hi, sid)) {
+        if (FIELD_EX64(lo, IRTE_LO, FPD)) {
+            return -EINVAL;
+        }
+        return vtd_ir_fault(s, sid, index, VTD_FR_IR_SID_MISMATCH);
+    }
+
+    irq.trigger_mode = FIELD_EX64(lo, IRTE_LO, TM);
+    irq.vector = FIELD_EX64(lo, IRTE_LO, V);
+    irq.delivery_mode = FIELD_EX64(lo, IRTE_LO, DLM);
+    irq.dest_mode = FIELD_EX64(lo, IRTE_LO, DM);
+    irq.redir_hint = FIELD_EX64(lo, IRTE_LO, RH);
+    /* xAPIC destinations sit in DST[15:8]; x2APIC uses all 32 bits. */
+    irq.dest = eime ? FIELD_EX64(lo, IRTE_LO, DST) :
+                      extract64(lo, 40, 8);
+    irq.msi_addr_last_bits = addr & 3;
+    x86_iommu_irq_to_msi_message(&irq, dst);
+    trace_vtd_ir_remap(sid, index, irq.dest, irq.vector);
+    return 0;
+}
+
+/* X86IOMMUClass.int_remap: MSI routes of KVM's split irqchip. */
+int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
+                     uint16_t sid)
+{
+    return vtd_ir_remap(INTEL_IOMMU_DEVICE(x86), src, dst, sid);
+}
