@@ -94,7 +94,7 @@ static uint64_t vtd_compute_cap(IntelIOMMUState *s)
     cap = FIELD_DP64(cap, CAP, FRO, VTD_FRCD_OFFSET / 16);
     cap = FIELD_DP64(cap, CAP, SLLPS, VTD_CAP_SLLPS_2M_1G);
     cap = FIELD_DP64(cap, CAP, PSI, 1);
-    cap = FIELD_DP64(cap, CAP, NFR, 0);
+    cap = FIELD_DP64(cap, CAP, NFR, s->cfg.fault_records - 1);
     cap = FIELD_DP64(cap, CAP, MAMV, VTD_CAP_MAMV_VALUE);
     cap = FIELD_DP64(cap, CAP, DWD, s->cfg.drain);
     cap = FIELD_DP64(cap, CAP, DRD, s->cfg.drain);
@@ -160,6 +160,13 @@ static bool vtd_decide_eim(IntelIOMMUState *s, Error **errp)
 static bool vtd_check_config(IntelIOMMUState *s, Error **errp)
 {
     X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
+
+    if (s->cfg.fault_records < 1 ||
+        s->cfg.fault_records > VTD_MAX_FAULT_RECORDS) {
+        error_setg(errp, "fault-records=%u is out of range: use 1 to %u",
+                   s->cfg.fault_records, VTD_MAX_FAULT_RECORDS);
+        return false;
+    }
 
     if (s->cfg.first_stage && !s->cfg.scalable) {
         error_setg(errp, "x-flts=on requires x-scalable-mode=on");
@@ -262,6 +269,11 @@ static const Property vtd_properties[] = {
     VTD_PROP_BOOL("caching-mode", caching_mode, false),
     VTD_PROP_BOOL("dma-drain", cfg.drain, true),
     VTD_PROP_BOOL("snoop-control", cfg.snoop_control, false),
+    /*
+     * Not in the previous implementation, which had one record: more
+     * records are guest-visible (CAP.NFR), so they are opt-in.
+     */
+    DEFINE_PROP_UINT8("fault-records", IntelIOMMUState, cfg.fault_records, 1),
     /* Scalable mode */
     VTD_PROP_BOOL("x-scalable-mode", cfg.scalable, false),
     VTD_PROP_BOOL("x-flts", cfg.first_stage, false),

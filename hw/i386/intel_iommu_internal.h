@@ -61,8 +61,11 @@ struct VTDRegister {
     VTDRegWriteFn *write;           /* side effects, after the store */
 };
 
+/* Fault-recording registers the fault-records property may ask for. */
+#define VTD_MAX_FAULT_RECORDS       64
+
 /* Room for the architectural registers and the fault records. */
-#define VTD_MAX_REGISTERS           64
+#define VTD_MAX_REGISTERS           (32 + 2 * VTD_MAX_FAULT_RECORDS)
 
 void vtd_regs_init(IntelIOMMUState *s);
 void vtd_regs_reset(IntelIOMMUState *s);

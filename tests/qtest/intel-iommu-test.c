@@ -47,6 +47,7 @@ static const PropertyExpectation expected_properties[] = {
     { "device-iotlb",    "bool",      "false" },
     { "dma-drain",       "bool",      "true" },
     { "dma-translation", "bool",      "true" },
+    { "fault-records",   "uint8",     "1" },
     { "eim",             "OnOffAuto", "auto" },
     { "fs1gp",           "bool",      "true" },
     { "intremap",        "OnOffAuto", "auto" },
@@ -140,6 +141,11 @@ static const RealizeCase realize_cases[] = {
       "device-iotlb=on", "cannot be combined with device-iotlb=on" },
     { "-M q35 -device intel-iommu,intremap=off,eim=on",
       "eim=on requires intremap=on" },
+    { "-M q35 -device intel-iommu,fault-records=8", NULL },
+    { "-M q35 -device intel-iommu,fault-records=0",
+      "fault-records=0 is out of range" },
+    { "-M q35 -device intel-iommu,fault-records=65",
+      "fault-records=65 is out of range" },
     { "-M q35 -device intel-iommu,eim=maybe", "eim" },
     { "-M q35 -device intel-iommu,caching-mode=maybe", "caching-mode" },
     { "-M q35 -device intel-iommu -device intel-iommu",
@@ -224,6 +230,7 @@ static const ResetCase reset_cases[] = {
     { "q35", "dma-drain=off", 0x0012008c222f0606ULL, ECAP_DEFAULT },
     { "q35", "dma-translation=off", 0x00d2008c222f0006ULL, ECAP_DEFAULT },
     { "q35", "stale-tm=on", CAP_DEFAULT, ECAP_DEFAULT },
+    { "q35", "fault-records=8", CAP_DEFAULT | (7ULL << 40), ECAP_DEFAULT },
     { "q35", "intremap=off,device-iotlb=on,pt=off", CAP_DEFAULT, 0xf06 },
     { "q35", "caching-mode=on,dma-drain=off,aw-bits=39",
       0x0012008c22260286ULL, ECAP_DEFAULT },
@@ -1069,6 +1076,42 @@ static void test_queued_invalidation(void)
     qtest_quit(qts);
 }
 
+/* fault-records=4: four faults fill four records, the fifth overflows. */
+static void test_fault_records(void)
+{
+    static const uint64_t iova[] = {
+        0x1000000, 0x1001000, 0x1002000, 0x1003000, 0x1004000,
+    };
+    DmaEnv env;
+    QVTDFault f;
+    unsigned i;
+
+    dma_env_start(&env, "fault-records=4", 4);
+    g_assert_cmpuint(FIELD_EX64(qvtd_readq(&env.vtd, A_CAP), CAP, NFR), ==,
+                     3);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    for (i = 0; i < ARRAY_SIZE(iova); i++) {
+        edu_dma(env.qts, env.dev, env.bar, iova[i], EDU_BUFFER, XFER, false);
+    }
+    g_assert(qvtd_readl(&env.vtd, A_FSTS) & R_FSTS_PFO_MASK);
+    for (i = 0; i < 4; i++) {
+        g_assert(qvtd_fault_pop(&env.vtd, &f));
+        g_assert_cmphex(f.addr, ==, iova[i]);
+        g_assert_cmphex(f.reason, ==, VTD_FR_READ_DENIED);
+    }
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    qvtd_writel(&env.vtd, A_FSTS, R_FSTS_PFO_MASK);
+
+    /* Recording resumes at the next index and wraps around. */
+    edu_dma(env.qts, env.dev, env.bar, iova[4], EDU_BUFFER, XFER, false);
+    g_assert_cmpuint(FIELD_EX32(qvtd_readl(&env.vtd, A_FSTS), FSTS, FRI), ==,
+                     0);
+    expect_fault(&env, iova[4], VTD_FR_READ_DENIED, true);
+    dma_env_stop(&env);
+}
+
 /* ---- interrupt remapping ------------------------------------------------ */
 
 #define EDU_RAISE_IRQ       0x60
@@ -1200,6 +1243,7 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/fault/fpd", test_fault_processing_disable);
     qtest_add_func("/intel-iommu/fault/overflow-and-event",
                    test_fault_overflow_and_event);
+    qtest_add_func("/intel-iommu/fault/records", test_fault_records);
     qtest_add_func("/intel-iommu/inval/registers",
                    test_register_invalidation);
     qtest_add_func("/intel-iommu/inval/queue", test_queued_invalidation);

@@ -91,6 +91,7 @@ struct IntelIOMMUState {
         bool drain;                 /* dma-drain: CAP.DRD/DWD */
         bool translation;           /* dma-translation: any SAGAW at all */
         bool stale_tm;              /* stale-tm: IOAPIC trigger mode */
+        uint8_t fault_records;      /* fault-records: CAP.NFR + 1 */
         uint32_t ignored_version;   /* version: accepted, no effect */
     } cfg;
 
