@@ -124,7 +124,8 @@ typedef struct RealizeCase {
 static const RealizeCase realize_cases[] = {
     { "-M q35 -device intel-iommu", NULL },
     { "-M q35 -device intel-iommu,aw-bits=39", NULL },
-    { "-M q35 -device intel-iommu,aw-bits=57",
+    { "-M q35 -device intel-iommu,aw-bits=57", NULL },
+    { "-M q35 -device intel-iommu,aw-bits=57,x-scalable-mode=on",
       "aw-bits=57 is not supported" },
     { "-M q35 -device intel-iommu,aw-bits=40",
       "aw-bits=40 is not supported" },
@@ -230,6 +231,8 @@ static const ResetCase reset_cases[] = {
     { "q35", "dma-drain=off", 0x0012008c222f0606ULL, ECAP_DEFAULT },
     { "q35", "dma-translation=off", 0x00d2008c222f0006ULL, ECAP_DEFAULT },
     { "q35", "stale-tm=on", CAP_DEFAULT, ECAP_DEFAULT },
+    /* Opt-in: 5-level tables (SAGAW bit 3, MGAW 56). */
+    { "q35", "aw-bits=57", 0x00d2008c22380e06ULL, ECAP_DEFAULT },
     { "q35", "fault-records=8", CAP_DEFAULT | (7ULL << 40), ECAP_DEFAULT },
     { "q35", "intremap=off,device-iotlb=on,pt=off", CAP_DEFAULT, 0xf06 },
     { "q35", "caching-mode=on,dma-drain=off,aw-bits=39",
@@ -847,6 +850,11 @@ static void test_translate_3level(void)
     check_translated_copy("aw-bits=39", 3, 1);
 }
 
+static void test_translate_5level(void)
+{
+    check_translated_copy("aw-bits=57", 5, 1);
+}
+
 static void test_translate_2m(void)
 {
     check_translated_copy("", 4, 2);
@@ -1236,6 +1244,7 @@ int main(int argc, char **argv)
                    test_dma_translation_off_property);
     qtest_add_func("/intel-iommu/dma/translate-4level", test_translate_4level);
     qtest_add_func("/intel-iommu/dma/translate-3level", test_translate_3level);
+    qtest_add_func("/intel-iommu/dma/translate-5level", test_translate_5level);
     qtest_add_func("/intel-iommu/dma/translate-2m", test_translate_2m);
     qtest_add_func("/intel-iommu/dma/translate-1g", test_translate_1g);
     qtest_add_func("/intel-iommu/dma/pass-through", test_pass_through);

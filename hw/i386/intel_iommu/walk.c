@@ -33,10 +33,18 @@ static bool vtd_read_entry(hwaddr addr, uint64_t *lo, uint64_t *hi)
     return true;
 }
 
-/* Address bits a table pointer may use: the host address width. */
+/*
+ * Address bits a table or page address may use: the host address width
+ * (the DMAR table's HAW, aw-bits), at most the 52 bits entries hold.
+ */
+static unsigned vtd_haw(IntelIOMMUState *s)
+{
+    return MIN(s->aw_bits, 52);
+}
+
 static uint64_t vtd_haw_mask(IntelIOMMUState *s)
 {
-    return MAKE_64BIT_MASK(0, s->aw_bits);
+    return MAKE_64BIT_MASK(0, vtd_haw(s));
 }
 
 int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
@@ -103,7 +111,7 @@ int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
 static uint64_t vtd_ss_reserved(IntelIOMMUState *s, unsigned level,
                                 bool leaf)
 {
-    uint64_t rsvd = MAKE_64BIT_MASK(s->aw_bits, 52 - s->aw_bits);
+    uint64_t rsvd = MAKE_64BIT_MASK(vtd_haw(s), 52 - vtd_haw(s));
 
     if (leaf && level > 1) {
         /* A superpage's address is aligned to its size. */
