@@ -33,6 +33,15 @@ static QTestState *vtd_start(const char *machine, const char *opts,
                        machine, opts[0] ? "," : "", opts, extra);
 }
 
+/* Start q35 with intel-iommu,@opts and attach the guest driver to it. */
+static QTestState *vtd_start_driver(QVTD *vtd, const char *opts)
+{
+    QTestState *qts = vtd_start("q35", opts, "");
+
+    qvtd_init(vtd, qts);
+    return qts;
+}
+
 /* ---- properties --------------------------------------------------------- */
 
 typedef struct PropertyExpectation {
@@ -359,11 +368,10 @@ static const WriteMaskCase write_mask_cases[] = {
 
 static void test_write_masks(void)
 {
-    QTestState *qts = vtd_start("q35", "", "");
     QVTD vtd;
     unsigned i;
+    QTestState *qts = vtd_start_driver(&vtd, "");
 
-    qvtd_init(&vtd, qts);
     for (i = 0; i < ARRAY_SIZE(write_mask_cases); i++) {
         const WriteMaskCase *c = &write_mask_cases[i];
 
@@ -397,10 +405,9 @@ static void test_write_masks_eim(void)
 /* Write-1-to-clear and read-only bits of the status and event registers. */
 static void test_status_registers(void)
 {
-    QTestState *qts = vtd_start("q35", "", "");
     QVTD vtd;
+    QTestState *qts = vtd_start_driver(&vtd, "");
 
-    qvtd_init(&vtd, qts);
     /* Nothing pending: writing ones clears nothing and sets nothing. */
     assert_write32(&vtd, A_FSTS, 0xffffffff, 0);
     assert_write32(&vtd, A_ICS, 0xffffffff, 0);
@@ -415,10 +422,8 @@ static void test_status_registers(void)
 /* 11.4.4: global commands and the status they produce. */
 static void test_global_commands(void)
 {
-    QTestState *qts = vtd_start("q35", "intremap=on", "");
     QVTD vtd;
-
-    qvtd_init(&vtd, qts);
+    QTestState *qts = vtd_start_driver(&vtd, "intremap=on");
 
     /* SRTP latches the root table pointer and reports it in RTPS. */
     qvtd_writeq(&vtd, A_RTADDR, 0x123000);
@@ -457,10 +462,9 @@ static void test_global_commands(void)
 
 static void test_no_ir_without_intremap(void)
 {
-    QTestState *qts = vtd_start("q35", "intremap=off", "");
     QVTD vtd;
+    QTestState *qts = vtd_start_driver(&vtd, "intremap=off");
 
-    qvtd_init(&vtd, qts);
     qvtd_writel(&vtd, A_GCMD, R_GSTS_IRE_MASK);
     g_assert_cmphex(qvtd_readl(&vtd, A_GSTS) & R_GSTS_IRE_MASK, ==, 0);
     qtest_quit(qts);
@@ -472,11 +476,10 @@ static void test_no_ir_without_intremap(void)
  */
 static void test_any_access(void)
 {
-    QTestState *qts = vtd_start("q35", "", "");
     QVTD vtd;
     uint32_t off;
+    QTestState *qts = vtd_start_driver(&vtd, "");
 
-    qvtd_init(&vtd, qts);
     for (off = 0; off < QVTD_WINDOW_SIZE; off++) {
         uint64_t addr = vtd.base + off;
 
@@ -525,10 +528,9 @@ static void test_any_access(void)
 /* The 8-byte FECTL write that aborted the previous implementation. */
 static void test_event_control_qword(void)
 {
-    QTestState *qts = vtd_start("q35", "", "");
     QVTD vtd;
+    QTestState *qts = vtd_start_driver(&vtd, "");
 
-    qvtd_init(&vtd, qts);
     qvtd_writeq(&vtd, A_FECTL, 0x1234567800000000ULL);
     g_assert_cmphex(qvtd_readl(&vtd, A_FECTL), ==, 0);
     g_assert_cmphex(qvtd_readl(&vtd, A_FEDATA), ==, 0x5678);
@@ -1022,11 +1024,10 @@ static void test_fault_overflow_and_event(void)
 
 static void test_register_invalidation(void)
 {
-    QTestState *qts = vtd_start("q35", "", "");
     QVTD vtd;
     uint64_t ccmd, iotlb;
+    QTestState *qts = vtd_start_driver(&vtd, "");
 
-    qvtd_init(&vtd, qts);
     qvtd_writeq(&vtd, A_CCMD, R_CCMD_ICC_MASK |
                 FIELD_DP64(0, CCMD, CIRG, VTD_GRAN_GLOBAL));
     ccmd = qvtd_readq(&vtd, A_CCMD);
@@ -1045,11 +1046,10 @@ static void test_register_invalidation(void)
 
 static void test_queued_invalidation(void)
 {
-    QTestState *qts = vtd_start("q35", "", "");
     QVTD vtd;
     uint64_t head;
+    QTestState *qts = vtd_start_driver(&vtd, "");
 
-    qvtd_init(&vtd, qts);
     qvtd_queue_enable(&vtd, false);
     qvtd_queue_submit(&vtd, VTD_INV_CONTEXT_CACHE |
                       FIELD_DP64(0, INV_CC, G, VTD_GRAN_GLOBAL), 0);

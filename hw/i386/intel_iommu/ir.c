@@ -26,6 +26,17 @@ static int vtd_ir_fault(IntelIOMMUState *s, uint16_t sid, unsigned index,
     return -EINVAL;
 }
 
+/* A fault found once the entry is read: FPD in the entry may silence it. */
+static int vtd_ir_qualified_fault(IntelIOMMUState *s, uint64_t lo,
+                                  uint16_t sid, unsigned index,
+                                  unsigned reason)
+{
+    if (FIELD_EX64(lo, IRTE_LO, FPD)) {
+        return -EINVAL;
+    }
+    return vtd_ir_fault(s, sid, index, reason);
+}
+
 /* 9.10 SVT/SQ: does @sid match the requester the entry allows? */
 static bool vtd_ir_source_ok(uint64_t hi, uint16_t sid)
 {
@@ -88,26 +99,17 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
     trace_vtd_ir_entry(sid, index, lo, hi);
 
     if (!FIELD_EX64(lo, IRTE_LO, P)) {
-        if (FIELD_EX64(lo, IRTE_LO, FPD)) {
-            return -EINVAL;
-        }
-        return vtd_ir_fault(s, sid, index, VTD_FR_IR_ENTRY_NOT_PRESENT);
+        return vtd_ir_qualified_fault(s, lo, sid, index, VTD_FR_IR_ENTRY_NOT_PRESENT);
     }
     eime = FIELD_EX64(irta, IRTA, EIME);
     /* Posted format needs CAP.PI, which this unit does not offer. */
     if ((lo & VTD_IRTE_LO_RSVD) || (hi & VTD_IRTE_HI_RSVD) ||
         FIELD_EX64(lo, IRTE_LO, IM) ||
         (!eime && (FIELD_EX64(lo, IRTE_LO, DST) & 0xffff00ff))) {
-        if (FIELD_EX64(lo, IRTE_LO, FPD)) {
-            return -EINVAL;
-        }
-        return vtd_ir_fault(s, sid, index, VTD_FR_IR_ENTRY_RESERVED);
+        return vtd_ir_qualified_fault(s, lo, sid, index, VTD_FR_IR_ENTRY_RESERVED);
     }
     if (sid != X86_IOMMU_SID_INVALID && !vtd_ir_source_ok(hi, sid)) {
-        if (FIELD_EX64(lo, IRTE_LO, FPD)) {
-            return -EINVAL;
-        }
-        return vtd_ir_fault(s, sid, index, VTD_FR_IR_SID_MISMATCH);
+        return vtd_ir_qualified_fault(s, lo, sid, index, VTD_FR_IR_SID_MISMATCH);
     }
 
     irq.trigger_mode = FIELD_EX64(lo, IRTE_LO, TM);
