@@ -99,17 +99,20 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
     trace_vtd_ir_entry(sid, index, lo, hi);
 
     if (!FIELD_EX64(lo, IRTE_LO, P)) {
-        return vtd_ir_qualified_fault(s, lo, sid, index, VTD_FR_IR_ENTRY_NOT_PRESENT);
+        return vtd_ir_qualified_fault(s, lo, sid, index,
+                                      VTD_FR_IR_ENTRY_NOT_PRESENT);
     }
     eime = FIELD_EX64(irta, IRTA, EIME);
     /* Posted format needs CAP.PI, which this unit does not offer. */
     if ((lo & VTD_IRTE_LO_RSVD) || (hi & VTD_IRTE_HI_RSVD) ||
         FIELD_EX64(lo, IRTE_LO, IM) ||
         (!eime && (FIELD_EX64(lo, IRTE_LO, DST) & 0xffff00ff))) {
-        return vtd_ir_qualified_fault(s, lo, sid, index, VTD_FR_IR_ENTRY_RESERVED);
+        return vtd_ir_qualified_fault(s, lo, sid, index,
+                                      VTD_FR_IR_ENTRY_RESERVED);
     }
     if (sid != X86_IOMMU_SID_INVALID && !vtd_ir_source_ok(hi, sid)) {
-        return vtd_ir_qualified_fault(s, lo, sid, index, VTD_FR_IR_SID_MISMATCH);
+        return vtd_ir_qualified_fault(s, lo, sid, index,
+                                      VTD_FR_IR_SID_MISMATCH);
     }
 
     irq.trigger_mode = FIELD_EX64(lo, IRTE_LO, TM);
