@@ -229,6 +229,7 @@ static void vtd_realize(DeviceState *dev, Error **errp)
     s->cap = vtd_compute_cap(s);
     s->ecap = vtd_compute_ecap(s, s->cfg.eim == ON_OFF_AUTO_ON);
     vtd_regs_init(s);
+    vtd_cache_init(s);
     vtd_regs_reset(s);
     vtd_address_spaces_init(s);
 
@@ -254,6 +255,7 @@ static void vtd_unrealize(DeviceState *dev)
     IntelIOMMUState *s = INTEL_IOMMU_DEVICE(dev);
 
     g_clear_pointer(&s->address_spaces, g_hash_table_destroy);
+    vtd_cache_destroy(s);
     g_clear_pointer(&s->registers, g_free);
     g_clear_pointer(&s->register_at, g_free);
 }
@@ -263,6 +265,7 @@ static void vtd_reset_hold(Object *obj, ResetType type)
     IntelIOMMUState *s = INTEL_IOMMU_DEVICE(obj);
 
     vtd_regs_reset(s);
+    vtd_cache_reset(s);
     vtd_address_space_switch_all(s);
 }
 

@@ -38,6 +38,12 @@
 #define VTD_INTERRUPT_ADDR_FIRST    ((hwaddr)0xfee00000)
 #define VTD_INTERRUPT_ADDR_SIZE     ((hwaddr)0x100000)
 
+/* The low @n bits set; unlike MAKE_64BIT_MASK, defined for 0 and 64. */
+static inline uint64_t vtd_low_bits(unsigned n)
+{
+    return n >= 64 ? UINT64_MAX : (1ULL << n) - 1;
+}
+
 /* A requester id as the spec writes it: bus[15:8], devfn[7:0]. */
 #define VTD_SID(bus, devfn)         ((uint16_t)(((bus) << 8) | (devfn)))
 
@@ -117,14 +123,6 @@ uint8_t vtd_address_space_bus(VTDAddressSpace *vas);
 void vtd_address_spaces_init(IntelIOMMUState *s);
 
 /* Table walks (intel_iommu/walk.c): 0 or a VTD_FR_* fault reason. */
-typedef struct VTDContext {
-    uint16_t did;                   /* domain id */
-    uint8_t tt;                     /* translation type */
-    uint8_t levels;                 /* second-stage depth: 3, 4 or 5 */
-    bool fpd;                       /* fault processing disabled */
-    hwaddr table;                   /* second-stage root table */
-} VTDContext;
-
 typedef struct VTDTranslation {
     hwaddr addr;                    /* output address of the access */
     uint64_t page_mask;             /* offset bits of the page found */
@@ -136,6 +134,51 @@ int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
                      VTDContext *ctx);
 int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
                           uint64_t iova, bool is_write, VTDTranslation *out);
+
+/*
+ * Caches (intel_iommu/cache.c).  An IOTLB entry is one leaf translation of
+ * a domain: a 4 KiB page or a whole superpage, as the walk found it.
+ */
+struct VTDIOTLBEntry {
+    uint64_t page;                  /* iova >> 12, aligned to the level */
+    uint16_t did;
+    uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
+    IOMMUAccessFlags perm;
+    uint64_t mask;                  /* offset bits within the page */
+    hwaddr iova;                    /* first input address */
+    hwaddr addr;                    /* first output address */
+    QLIST_ENTRY(VTDIOTLBEntry) domain_link;
+};
+
+/* Beyond this many entries the IOTLB starts over (a trace says so). */
+#define VTD_IOTLB_MAX_ENTRIES       (1u << 17)
+
+void vtd_cache_init(IntelIOMMUState *s);
+void vtd_cache_destroy(IntelIOMMUState *s);
+void vtd_cache_flush(IntelIOMMUState *s);
+void vtd_cache_reset(IntelIOMMUState *s);
+int vtd_context_get(IntelIOMMUState *s, VTDAddressSpace *vas,
+                    const VTDContext **ctx);
+void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
+                                  uint16_t did, uint16_t sid, unsigned fm);
+VTDIOTLBEntry *vtd_iotlb_lookup(IntelIOMMUState *s, VTDAddressSpace *vas,
+                                uint16_t did, hwaddr iova);
+VTDIOTLBEntry *vtd_iotlb_insert(IntelIOMMUState *s, VTDAddressSpace *vas,
+                                uint16_t did, hwaddr iova,
+                                const VTDTranslation *t);
+void vtd_iotlb_invalidate_all(IntelIOMMUState *s);
+void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did);
+void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
+                                hwaddr addr, unsigned am);
+
+/* IOMMU notifiers (intel_iommu/notify.c). */
+int vtd_notify_flag_changed(IOMMUMemoryRegion *iommu_mr,
+                            IOMMUNotifierFlag old, IOMMUNotifierFlag new,
+                            Error **errp);
+void vtd_notify_iotlb_invalidation(IntelIOMMUState *s, int did, hwaddr addr,
+                                   unsigned am);
+void vtd_notify_device_iotlb(IntelIOMMUState *s, uint16_t sid, hwaddr addr,
+                             uint64_t mask);
 
 /* Faults and events (intel_iommu/fault.c). */
 void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
@@ -153,6 +196,8 @@ void vtd_inval_queue_run(IntelIOMMUState *s);
 /* Interrupt remapping (intel_iommu/ir.c): 0, or -EINVAL to drop it. */
 int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
                  uint16_t sid);
+void vtd_ir_invalidate(IntelIOMMUState *s, bool global, uint16_t index,
+                       unsigned im);
 int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
                      uint16_t sid);
 

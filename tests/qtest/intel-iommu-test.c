@@ -1084,6 +1084,300 @@ static void test_queued_invalidation(void)
     qtest_quit(qts);
 }
 
+/*
+ * Reserved bits make a descriptor invalid (6.5.2.10): the queue stops on
+ * it with IQE, whatever the descriptor type.
+ */
+static void test_queue_reserved_bits(void)
+{
+    static const struct {
+        uint64_t lo, hi, hi2;
+        bool wide;
+    } bad[] = {
+        { VTD_INV_CONTEXT_CACHE | (1ULL << 12) | (1 << 4), 0 },
+        { VTD_INV_CONTEXT_CACHE | (1 << 4), 1 },
+        { VTD_INV_IOTLB | (1 << 4) | (1ULL << 40), 0 },
+        { VTD_INV_IOTLB | (3 << 4), 1 << 8 },
+        { VTD_INV_IOTLB | (0 << 4), 0 },                /* granularity 0 */
+        { VTD_INV_WAIT | (1ULL << 20), 0 },
+        { VTD_INV_WAIT, 1 },
+        { VTD_INV_IOTLB | (1 << 4), 0, 1, true },      /* bits 191:128 */
+    };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        QVTD vtd;
+        /* 256-bit descriptors exist with scalable mode only (IQA.DW). */
+        QTestState *qts = vtd_start_driver(&vtd, bad[i].wide ?
+                                           "x-scalable-mode=on" : "");
+        uint64_t slot;
+
+        qvtd_queue_enable(&vtd, bad[i].wide);
+        slot = vtd.queue + vtd.queue_tail;
+        if (bad[i].wide) {
+            qtest_writeq(qts, slot + 16, bad[i].hi2);
+        }
+        qtest_writeq(qts, slot, bad[i].lo);
+        qtest_writeq(qts, slot + 8, bad[i].hi);
+        vtd.queue_tail += bad[i].wide ? 32 : 16;
+        qvtd_writeq(&vtd, A_IQT, vtd.queue_tail);
+        g_test_message("descriptor %u: 0x%" PRIx64 " 0x%" PRIx64, i,
+                       bad[i].lo, bad[i].hi);
+        g_assert(qvtd_readl(&vtd, A_FSTS) & R_FSTS_IQE_MASK);
+        g_assert_cmphex(qvtd_readq(&vtd, A_IQH), ==, 0);
+        qtest_quit(qts);
+    }
+}
+
+/* ---- caches -------------------------------------------------------------- */
+
+#define PA_SRC2             0x480000ULL     /* the second source page */
+#define DID_EDU             1
+
+/* The seed of the data edu reads at @iova now (fill_pattern's first byte). */
+static uint8_t edu_reads(DmaEnv *env, uint64_t iova)
+{
+    qtest_writeb(env->qts, PA_DST, 0);
+    edu_copy(env, iova, IOVA_DST);
+    return qtest_readb(env->qts, PA_DST);
+}
+
+/*
+ * edu in domain DID_EDU reads IOVA_SRC, mapped to PA_SRC (seed 0x11), so
+ * the context entry and both translations are cached; PA_SRC2 holds seed
+ * 0x22 for tests to remap to.
+ */
+static void cache_env_start(DmaEnv *env, const char *opts, bool queued)
+{
+    dma_env_start(env, opts, 4);
+    if (queued) {
+        qvtd_queue_enable(&env->vtd, false);
+    }
+    qvtd_set_context(&env->vtd, 0, EDU_DEVFN, DID_EDU, VTD_TT_UNTRANSLATED,
+                     4, env->table, false);
+    qvtd_map(&env->vtd, env->table, 4, IOVA_SRC, PA_SRC, 1, true, false);
+    qvtd_map(&env->vtd, env->table, 4, IOVA_DST, PA_DST, 1, false, true);
+    fill_pattern(env->qts, PA_SRC, 0x11);
+    fill_pattern(env->qts, PA_SRC2, 0x22);
+    g_assert(qvtd_global_command(&env->vtd, R_GSTS_TE_MASK, true));
+    g_assert_cmphex(edu_reads(env, IOVA_SRC), ==, 0x11);
+}
+
+static void cache_env_stop(DmaEnv *env)
+{
+    QVTDFault f;
+
+    g_assert(!qvtd_fault_pop(&env->vtd, &f));
+    dma_env_stop(env);
+}
+
+static void remap_source(DmaEnv *env, uint64_t pa)
+{
+    qvtd_map(&env->vtd, env->table, 4, IOVA_SRC, pa, 1, true, false);
+}
+
+/*
+ * 6.5.1.2 / 6.5.2.3: a changed translation stays in use until an IOTLB
+ * invalidation that covers it; the ones that do not cover it leave it.
+ */
+static void check_iotlb_invalidation(bool queued)
+{
+    DmaEnv env;
+    QVTD *vtd = &env.vtd;
+
+    cache_env_start(&env, "", queued);
+    remap_source(&env, PA_SRC2);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+
+    /* Another domain, another page, the page in another domain. */
+    g_assert_cmpuint(qvtd_invalidate_iotlb(vtd, VTD_GRAN_DOMAIN,
+                                           DID_EDU + 1, 0, 0),
+                     ==, VTD_GRAN_DOMAIN);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert_cmpuint(qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE,
+                                           DID_EDU, IOVA_SRC + 0x4000, 2),
+                     ==, VTD_GRAN_DEVICE_OR_PAGE);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU + 1,
+                          IOVA_SRC, 0);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+
+    /* The page, as part of an aligned 4-page range (AM = 2). */
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                          IOVA_SRC + 0x3000, 2);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+
+    /* Domain-selective. */
+    remap_source(&env, PA_SRC);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DOMAIN, DID_EDU, 0, 0);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+
+    /* Global. */
+    remap_source(&env, PA_SRC2);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert_cmpuint(qvtd_invalidate_iotlb(vtd, VTD_GRAN_GLOBAL, 0, 0, 0),
+                     ==, VTD_GRAN_GLOBAL);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+
+    /* An unmapped page stays usable until invalidated, then faults. */
+    qvtd_unmap(vtd, env.table, 4, IOVA_SRC, 1);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU, IOVA_SRC, 0);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_SRC, VTD_FR_READ_DENIED, true);
+    cache_env_stop(&env);
+}
+
+static void test_iotlb_invalidation_registers(void)
+{
+    check_iotlb_invalidation(false);
+}
+
+static void test_iotlb_invalidation_queue(void)
+{
+    check_iotlb_invalidation(true);
+}
+
+/* Beyond CAP.MAMV a page range is done as the whole domain (IAIG). */
+static void test_iotlb_invalidation_beyond_mamv(void)
+{
+    DmaEnv env;
+    unsigned mamv;
+
+    cache_env_start(&env, "", false);
+    mamv = FIELD_EX64(qvtd_readq(&env.vtd, A_CAP), CAP, MAMV);
+    remap_source(&env, PA_SRC2);
+    g_assert_cmpuint(qvtd_invalidate_iotlb(&env.vtd, VTD_GRAN_DEVICE_OR_PAGE,
+                                           DID_EDU, 0x40000000, mamv + 1),
+                     ==, VTD_GRAN_DOMAIN);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+    cache_env_stop(&env);
+}
+
+/*
+ * 6.5.1.1 / 6.5.2.1: a changed context entry stays in use until a
+ * context-cache invalidation that covers it.
+ */
+static void check_context_invalidation(bool queued)
+{
+    DmaEnv env;
+    QVTD *vtd = &env.vtd;
+    uint64_t table2;
+
+    cache_env_start(&env, "", queued);
+    /* Domain 2 maps the source to PA_SRC2. */
+    table2 = qvtd_alloc_page(vtd);
+    qvtd_map(vtd, table2, 4, IOVA_SRC, PA_SRC2, 1, true, false);
+    qvtd_map(vtd, table2, 4, IOVA_DST, PA_DST, 1, false, true);
+    qvtd_set_context(vtd, 0, EDU_DEVFN, DID_EDU + 1, VTD_TT_UNTRANSLATED, 4,
+                     table2, false);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+
+    /* The new domain is not the cached one; another device; */
+    g_assert_cmpuint(qvtd_invalidate_context(vtd, VTD_GRAN_DOMAIN,
+                                             DID_EDU + 1, 0, 0),
+                     ==, VTD_GRAN_DOMAIN);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert_cmpuint(qvtd_invalidate_context(vtd, VTD_GRAN_DEVICE_OR_PAGE,
+                                             DID_EDU, EDU_SID + 8, 0),
+                     ==, VTD_GRAN_DEVICE_OR_PAGE);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    /* ... another function of the same device, without a function mask. */
+    qvtd_invalidate_context(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                            EDU_SID | 7, 0);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    /* With FM = 3 the function bits are ignored: edu is covered. */
+    qvtd_invalidate_context(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                            EDU_SID | 7, 3);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+
+    /* Domain-selective, naming the domain now cached. */
+    qvtd_set_context(vtd, 0, EDU_DEVFN, DID_EDU, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+    qvtd_invalidate_context(vtd, VTD_GRAN_DOMAIN, DID_EDU + 1, 0, 0);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+
+    /* Global. */
+    qvtd_set_context(vtd, 0, EDU_DEVFN, DID_EDU + 1, VTD_TT_UNTRANSLATED, 4,
+                     table2, false);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert_cmpuint(qvtd_invalidate_context(vtd, VTD_GRAN_GLOBAL, 0, 0, 0),
+                     ==, VTD_GRAN_GLOBAL);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+    cache_env_stop(&env);
+}
+
+static void test_context_invalidation_registers(void)
+{
+    check_context_invalidation(false);
+}
+
+static void test_context_invalidation_queue(void)
+{
+    check_context_invalidation(true);
+}
+
+/*
+ * A superpage is cached as one entry (6.2.3): after its leaf is cleared,
+ * an address of it that was never accessed still translates, until a
+ * page-selective invalidation of any 4 KiB page inside it.
+ */
+static void test_superpage_cached_whole(void)
+{
+    DmaEnv env;
+
+    cache_env_start(&env, "", true);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_HOLE, PA_SRC, 2, true, false);
+    g_assert_cmphex(edu_reads(&env, IOVA_HOLE), ==, 0x11);
+    qvtd_unmap(&env.vtd, env.table, 4, IOVA_HOLE, 2);
+    g_assert_cmphex(edu_reads(&env, IOVA_HOLE + (PA_SRC2 - PA_SRC)), ==,
+                    0x22);
+    qvtd_invalidate_iotlb(&env.vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                          IOVA_HOLE + 0x1ff000, 0);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_HOLE, EDU_BUFFER, XFER, false);
+    expect_fault(&env, IOVA_HOLE, VTD_FR_READ_DENIED, true);
+    cache_env_stop(&env);
+}
+
+/*
+ * A pass-through context entry is cached like any other: the device keeps
+ * its untranslated view until the entry is invalidated.
+ */
+static void test_pass_through_cached(void)
+{
+    DmaEnv env;
+    uint64_t ctx_table;
+
+    dma_env_start(&env, "", 4);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_PASS_THROUGH, 4, 0,
+                     false);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    fill_pattern(env.qts, PA_SRC, 0x33);
+    edu_copy(&env, PA_SRC, PA_DST);
+    check_pattern(env.qts, PA_DST, 0x33);
+
+    ctx_table = qtest_readq(env.qts, env.vtd.root_table) & R_ROOT_LO_CTP_MASK;
+    qtest_writeq(env.qts, ctx_table + EDU_DEVFN * 16, 0);
+    fill_pattern(env.qts, PA_SRC, 0x44);
+    edu_copy(&env, PA_SRC, PA_DST);
+    check_pattern(env.qts, PA_DST, 0x44);
+
+    qvtd_invalidate_context(&env.vtd, VTD_GRAN_DEVICE_OR_PAGE, 1, EDU_SID, 0);
+    edu_dma(env.qts, env.dev, env.bar, PA_SRC, EDU_BUFFER, XFER, false);
+    expect_fault(&env, PA_SRC, VTD_FR_CONTEXT_NOT_PRESENT, true);
+
+    /* Back to pass-through once the entry is valid and invalidated. */
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_PASS_THROUGH, 4, 0,
+                     false);
+    qvtd_invalidate_context(&env.vtd, VTD_GRAN_GLOBAL, 0, 0, 0);
+    fill_pattern(env.qts, PA_SRC, 0x55);
+    edu_copy(&env, PA_SRC, PA_DST);
+    check_pattern(env.qts, PA_DST, 0x55);
+    dma_env_stop(&env);
+}
+
 /* fault-records=4: four faults fill four records, the fifth overflows. */
 static void test_fault_records(void)
 {
@@ -1256,6 +1550,22 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/inval/registers",
                    test_register_invalidation);
     qtest_add_func("/intel-iommu/inval/queue", test_queued_invalidation);
+    qtest_add_func("/intel-iommu/inval/queue-reserved-bits",
+                   test_queue_reserved_bits);
+    qtest_add_func("/intel-iommu/cache/iotlb-registers",
+                   test_iotlb_invalidation_registers);
+    qtest_add_func("/intel-iommu/cache/iotlb-queue",
+                   test_iotlb_invalidation_queue);
+    qtest_add_func("/intel-iommu/cache/iotlb-beyond-mamv",
+                   test_iotlb_invalidation_beyond_mamv);
+    qtest_add_func("/intel-iommu/cache/context-registers",
+                   test_context_invalidation_registers);
+    qtest_add_func("/intel-iommu/cache/context-queue",
+                   test_context_invalidation_queue);
+    qtest_add_func("/intel-iommu/cache/superpage",
+                   test_superpage_cached_whole);
+    qtest_add_func("/intel-iommu/cache/pass-through",
+                   test_pass_through_cached);
     qtest_add_func("/intel-iommu/ir/faults", test_ir_faults);
     return g_test_run();
 }

@@ -4,9 +4,10 @@
  * Every (bus, devfn) behind the remapping unit gets its own address space.
  * Its root container holds two views of the same addresses and enables
  * exactly one: an alias of guest memory when requests are not translated
- * (GSTS.TE clear, dma-translation=off, or pass-through), or the IOMMU
- * region that translates each access.  Switching between the two is a
- * memory-region enable, so untranslated DMA never pays for a lookup.
+ * (GSTS.TE clear, dma-translation=off, or a pass-through context entry in
+ * the context cache), or the IOMMU region that translates each access.
+ * Switching between the two is a memory-region enable, so untranslated
+ * DMA never pays for a lookup.
  *
  * On top of both sits the interrupt window (0xfee00000-0xfeefffff): 3.14
  * says DMA writes there are interrupt requests, never translated.
@@ -105,9 +106,26 @@ bool vtd_address_space_translates(VTDAddressSpace *vas)
     return s->cfg.translation && vtd_gsts(s, R_GSTS_TE_MASK);
 }
 
+/*
+ * Whether accesses of @vas need the IOMMU region: not when translation is
+ * off, nor when its context entry (cached, or read now as hardware may
+ * prefetch it) says pass-through.  Faults are not reported here; the
+ * access that needs the entry reports them.
+ */
+static bool vtd_address_space_needs_lookup(VTDAddressSpace *vas)
+{
+    const VTDContext *ctx;
+
+    if (!vtd_address_space_translates(vas)) {
+        return false;
+    }
+    return vtd_context_get(vas->iommu, vas, &ctx) ||
+           ctx->tt != VTD_TT_PASS_THROUGH;
+}
+
 void vtd_address_space_switch(VTDAddressSpace *vas)
 {
-    bool translate = vtd_address_space_translates(vas);
+    bool translate = vtd_address_space_needs_lookup(vas);
 
     if (translate == vas->translating) {
         return;
@@ -196,6 +214,7 @@ void vtd_address_spaces_init(IntelIOMMUState *s)
                                               vtd_requester_equal,
                                               g_free, NULL);
     QLIST_INIT(&s->as_list);
+    QLIST_INIT(&s->notified_list);
 }
 
 static void vtd_iommu_memory_region_class_init(ObjectClass *klass,
@@ -204,6 +223,7 @@ static void vtd_iommu_memory_region_class_init(ObjectClass *klass,
     IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
 
     imrc->translate = vtd_translate;
+    imrc->notify_flag_changed = vtd_notify_flag_changed;
 }
 
 static const TypeInfo vtd_iommu_memory_region_info = {

@@ -280,6 +280,27 @@ REG64(VCCAP, 0xe00)
     FIELD(INV_IOTLB_HI, AM, 0, 6)
     FIELD(INV_IOTLB_HI, IH, 6, 1)
     FIELD(INV_IOTLB_HI, ADDR, 12, 52)
+#define VTD_INV_CC_RSVD                 (MAKE_64BIT_MASK(6, 3) | \
+                                         MAKE_64BIT_MASK(12, 4) | \
+                                         MAKE_64BIT_MASK(50, 14))
+#define VTD_INV_IOTLB_RSVD              (MAKE_64BIT_MASK(8, 1) | \
+                                         MAKE_64BIT_MASK(12, 4) | \
+                                         MAKE_64BIT_MASK(32, 32))
+#define VTD_INV_IOTLB_HI_RSVD           MAKE_64BIT_MASK(7, 5)
+/* 6.5.2.5 Device-TLB invalidate descriptor */
+    FIELD(INV_DEV, PFSID_LO, 12, 4)
+    FIELD(INV_DEV, MIP, 16, 5)    /* max invalidations pending */
+    FIELD(INV_DEV, SID, 32, 16)
+    FIELD(INV_DEV, PFSID_HI, 52, 12)
+    FIELD(INV_DEV_HI, S, 0, 1)    /* size encoded in ADDR */
+    FIELD(INV_DEV_HI, ADDR, 12, 52)
+/* 6.5.2.7 Interrupt entry cache invalidate descriptor */
+    FIELD(INV_IEC, G, 4, 1)       /* 0: global, 1: index-selective */
+    FIELD(INV_IEC, IM, 27, 5)     /* index mask: 2^IM entries */
+    FIELD(INV_IEC, IIDX, 32, 16)  /* interrupt index */
+#define VTD_INV_IEC_RSVD                (MAKE_64BIT_MASK(5, 4) | \
+                                         MAKE_64BIT_MASK(12, 15) | \
+                                         MAKE_64BIT_MASK(48, 16))
 /* 6.5.2.9 Invalidation wait descriptor */
     FIELD(INV_WAIT, IF, 4, 1)     /* interrupt on completion */
     FIELD(INV_WAIT, SW, 5, 1)     /* status write */
@@ -287,6 +308,9 @@ REG64(VCCAP, 0xe00)
     FIELD(INV_WAIT, PD, 7, 1)
     FIELD(INV_WAIT, SDATA, 32, 32)
     FIELD(INV_WAIT_HI, SADDR, 2, 62)
+#define VTD_INV_WAIT_RSVD               (MAKE_64BIT_MASK(8, 1) | \
+                                         MAKE_64BIT_MASK(12, 20))
+#define VTD_INV_WAIT_HI_RSVD            MAKE_64BIT_MASK(0, 2)
 
 /* Granularities (CCMD.CIRG, IOTLB.IIRG and the descriptors' G fields) */
 #define VTD_GRAN_GLOBAL                 1

@@ -6,9 +6,9 @@
  * moves the tail, each one carried out before the next, so a wait
  * descriptor completes only after everything queued before it.
  *
- * The device does not cache translations yet, so context-cache, IOTLB and
- * device-TLB invalidations have nothing to drop; they are checked, traced
- * and completed.
+ * Context-cache and IOTLB invalidations drop what cache.c holds; notifier
+ * consumers (vhost, VFIO) hear about IOTLB and device-TLB invalidations
+ * through notify.c.  Reserved bits set in a descriptor make it invalid.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,6 +19,52 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
 
+/* Both interfaces: false if @gran is not a granularity (CIRG/G of 0). */
+static bool vtd_inval_context(IntelIOMMUState *s, unsigned gran,
+                              uint16_t did, uint16_t sid, unsigned fm)
+{
+    trace_vtd_inval_context(gran, did, sid);
+    if (gran < VTD_GRAN_GLOBAL) {
+        return false;
+    }
+    vtd_context_cache_invalidate(s, gran, did, sid, fm);
+    return true;
+}
+
+/*
+ * Both interfaces: returns the granularity carried out, coarser than
+ * asked for a page range beyond CAP.MAMV, or 0 if @gran is invalid.
+ * Consumers of IOMMU notifiers hear about the range too.
+ */
+static unsigned vtd_inval_iotlb(IntelIOMMUState *s, unsigned gran,
+                                uint16_t did, hwaddr addr, unsigned am)
+{
+    trace_vtd_inval_iotlb(gran, did, addr, am);
+    if (gran == VTD_GRAN_DEVICE_OR_PAGE && am > VTD_CAP_MAMV_VALUE) {
+        qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: IOTLB invalidation "
+                      "mask %u beyond MAMV: invalidating domain %u\n",
+                      am, did);
+        gran = VTD_GRAN_DOMAIN;
+    }
+    switch (gran) {
+    case VTD_GRAN_GLOBAL:
+        vtd_iotlb_invalidate_all(s);
+        vtd_notify_iotlb_invalidation(s, -1, 0, 64);
+        break;
+    case VTD_GRAN_DOMAIN:
+        vtd_iotlb_invalidate_domain(s, did);
+        vtd_notify_iotlb_invalidation(s, did, 0, 64);
+        break;
+    case VTD_GRAN_DEVICE_OR_PAGE:
+        vtd_iotlb_invalidate_pages(s, did, addr, am);
+        vtd_notify_iotlb_invalidation(s, did, addr, am);
+        break;
+    default:
+        return 0;
+    }
+    return gran;
+}
+
 /* 11.4.6: a context-cache invalidation requested through CCMD. */
 void vtd_inval_ccmd(IntelIOMMUState *s, uint64_t ccmd)
 {
@@ -28,9 +74,13 @@ void vtd_inval_ccmd(IntelIOMMUState *s, uint64_t ccmd)
         qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: register-based "
                       "context invalidation while the queue is enabled\n");
     }
-    trace_vtd_inval_context(gran, FIELD_EX64(ccmd, CCMD, DID),
-                            FIELD_EX64(ccmd, CCMD, SID));
-    /* Granularity 0 is invalid: CAIG 0 reports the failure. */
+    if (!vtd_inval_context(s, gran, FIELD_EX64(ccmd, CCMD, DID),
+                           FIELD_EX64(ccmd, CCMD, SID),
+                           FIELD_EX64(ccmd, CCMD, FM))) {
+        qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: CCMD with "
+                      "granularity 0\n");
+        gran = 0;       /* CAIG 0 reports the failure */
+    }
     ccmd = FIELD_DP64(ccmd, CCMD, CAIG, gran);
     ccmd = FIELD_DP64(ccmd, CCMD, ICC, 0);
     vtd_set_reg64(s, A_CCMD, ccmd);
@@ -39,19 +89,49 @@ void vtd_inval_ccmd(IntelIOMMUState *s, uint64_t ccmd)
 /* 11.4.4.4: an IOTLB invalidation requested through the IOTLB register. */
 void vtd_inval_iotlb_reg(IntelIOMMUState *s, uint64_t cmd)
 {
-    unsigned gran = FIELD_EX64(cmd, IOTLB, IIRG);
     uint64_t iva = vtd_get_reg64(s, VTD_IRO_OFFSET);
+    unsigned done;
 
     if (vtd_gsts(s, R_GSTS_QIE_MASK)) {
         qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: register-based "
                       "IOTLB invalidation while the queue is enabled\n");
     }
-    trace_vtd_inval_iotlb(gran, FIELD_EX64(cmd, IOTLB, DID),
-                          FIELD_EX64(iva, IVA, ADDR) << VTD_PAGE_SHIFT,
-                          FIELD_EX64(iva, IVA, AM));
-    cmd = FIELD_DP64(cmd, IOTLB, IAIG, gran);
+    done = vtd_inval_iotlb(s, FIELD_EX64(cmd, IOTLB, IIRG),
+                           FIELD_EX64(cmd, IOTLB, DID),
+                           FIELD_EX64(iva, IVA, ADDR) << VTD_PAGE_SHIFT,
+                           FIELD_EX64(iva, IVA, AM));
+    if (!done) {
+        qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: IOTLB invalidation "
+                      "with granularity 0\n");
+    }
+    cmd = FIELD_DP64(cmd, IOTLB, IAIG, done);
     cmd = FIELD_DP64(cmd, IOTLB, IVT, 0);
     vtd_set_reg64(s, VTD_IRO_OFFSET + 8, cmd);
+}
+
+/*
+ * 6.5.2.5: a device-TLB invalidation.  With S set, the lowest clear bit
+ * of ADDR[63:12] gives the size: bit 12 clear is 8 KiB, bits 12 set and
+ * 13 clear 16 KiB, and so on.
+ */
+static bool vtd_inval_device_iotlb(IntelIOMMUState *s, uint64_t lo,
+                                   uint64_t hi)
+{
+    uint16_t sid = FIELD_EX64(lo, INV_DEV, SID);
+    hwaddr addr = FIELD_EX64(hi, INV_DEV_HI, ADDR) << VTD_PAGE_SHIFT;
+    uint64_t mask = vtd_low_bits(VTD_PAGE_SHIFT);
+
+    if (!FIELD_EX64(s->ecap, ECAP, DT)) {
+        return false;
+    }
+    if (FIELD_EX64(hi, INV_DEV_HI, S)) {
+        unsigned ones = cto64(addr >> VTD_PAGE_SHIFT);
+
+        mask = vtd_low_bits(MIN(VTD_PAGE_SHIFT + ones + 1, 64));
+    }
+    trace_vtd_inval_device_iotlb(sid, addr & ~mask, mask);
+    vtd_notify_device_iotlb(s, sid, addr & ~mask, mask);
+    return true;
 }
 
 /* 6.5.2.9: status write and completion interrupt. */
@@ -80,43 +160,46 @@ static bool vtd_inval_wait(IntelIOMMUState *s, uint64_t lo, uint64_t hi)
 }
 
 /* Carry out one descriptor; false: it is invalid (IQE). */
-static bool vtd_inval_descriptor(IntelIOMMUState *s, uint64_t lo,
-                                 uint64_t hi)
+static bool vtd_inval_descriptor(IntelIOMMUState *s, const uint64_t *desc,
+                                 bool wide)
 {
+    uint64_t lo = desc[0], hi = desc[1];
     unsigned type = FIELD_EX64(lo, INV_DESC, TYPE_LO) |
                     (FIELD_EX64(lo, INV_DESC, TYPE_HI) << 4);
 
+    /* The descriptors of legacy invalidation use 128 bits only. */
+    if (wide && (desc[2] || desc[3]) && type <= VTD_INV_WAIT) {
+        return false;
+    }
     switch (type) {
     case VTD_INV_CONTEXT_CACHE:
-        if (!FIELD_EX64(lo, INV_CC, G)) {
-            return false;
-        }
-        trace_vtd_inval_context(FIELD_EX64(lo, INV_CC, G),
-                                FIELD_EX64(lo, INV_CC, DID),
-                                FIELD_EX64(lo, INV_CC, SID));
-        return true;
+        return !(lo & VTD_INV_CC_RSVD) && !hi &&
+               vtd_inval_context(s, FIELD_EX64(lo, INV_CC, G),
+                                 FIELD_EX64(lo, INV_CC, DID),
+                                 FIELD_EX64(lo, INV_CC, SID),
+                                 FIELD_EX64(lo, INV_CC, FM));
     case VTD_INV_IOTLB:
-        if (!FIELD_EX64(lo, INV_IOTLB, G)) {
-            return false;
-        }
-        trace_vtd_inval_iotlb(FIELD_EX64(lo, INV_IOTLB, G),
-                              FIELD_EX64(lo, INV_IOTLB, DID),
-                              FIELD_EX64(hi, INV_IOTLB_HI, ADDR) <<
-                              VTD_PAGE_SHIFT,
-                              FIELD_EX64(hi, INV_IOTLB_HI, AM));
-        return true;
+        return !(lo & VTD_INV_IOTLB_RSVD) &&
+               !(hi & VTD_INV_IOTLB_HI_RSVD) &&
+               vtd_inval_iotlb(s, FIELD_EX64(lo, INV_IOTLB, G),
+                               FIELD_EX64(lo, INV_IOTLB, DID),
+                               FIELD_EX64(hi, INV_IOTLB_HI, ADDR) <<
+                               VTD_PAGE_SHIFT,
+                               FIELD_EX64(hi, INV_IOTLB_HI, AM));
     case VTD_INV_DEVICE_TLB:
-        return FIELD_EX64(s->ecap, ECAP, DT);
+        return vtd_inval_device_iotlb(s, lo, hi);
     case VTD_INV_INTERRUPT_ENTRY:
-        if (!FIELD_EX64(s->ecap, ECAP, IR)) {
+        if (!FIELD_EX64(s->ecap, ECAP, IR) || (lo & VTD_INV_IEC_RSVD) || hi) {
             return false;
         }
-        /* 6.5.2.7: G (bit 4) 0 is global, IM 31:27, IIDX 47:32. */
-        x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), !extract64(lo, 4, 1),
-                                 extract64(lo, 32, 16),
-                                 extract64(lo, 27, 5));
+        vtd_ir_invalidate(s, !FIELD_EX64(lo, INV_IEC, G),
+                          FIELD_EX64(lo, INV_IEC, IIDX),
+                          FIELD_EX64(lo, INV_IEC, IM));
         return true;
     case VTD_INV_WAIT:
+        if ((lo & VTD_INV_WAIT_RSVD) || (hi & VTD_INV_WAIT_HI_RSVD)) {
+            return false;
+        }
         return vtd_inval_wait(s, lo, hi);
     default:
         /* PASID-granular descriptors need scalable mode. */
@@ -147,15 +230,19 @@ void vtd_inval_queue_run(IntelIOMMUState *s)
     }
     while (head != tail) {
         uint64_t desc[4] = {};
+        MemTxResult r;
 
-        if (address_space_read(&address_space_memory, base + head,
-                               MEMTXATTRS_UNSPECIFIED, desc, desc_size) ||
-            !vtd_inval_descriptor(s, le64_to_cpu(desc[0]),
-                                  le64_to_cpu(desc[1]))) {
+        r = address_space_read(&address_space_memory, base + head,
+                               MEMTXATTRS_UNSPECIFIED, desc, desc_size);
+        for (unsigned i = 0; i < ARRAY_SIZE(desc); i++) {
+            desc[i] = le64_to_cpu(desc[i]);
+        }
+        if (r != MEMTX_OK ||
+            !vtd_inval_descriptor(s, desc, wide)) {
             qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: invalid "
                           "descriptor 0x%" PRIx64 " 0x%" PRIx64 " at "
                           "queue offset 0x%" PRIx64 "\n",
-                          le64_to_cpu(desc[0]), le64_to_cpu(desc[1]), head);
+                          desc[0], desc[1], head);
             /* IQH stays on the faulting descriptor (6.5.2.10). */
             vtd_fault_queue_error(s, VTD_IQEI_NO_INFO);
             return;

@@ -135,3 +135,16 @@ int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
 {
     return vtd_ir_remap(INTEL_IOMMU_DEVICE(x86), src, dst, sid);
 }
+
+/*
+ * 6.5.2.7: an interrupt entry cache invalidation, of every entry or of the
+ * 2^@im entries from @index.  Entries are read when each interrupt
+ * arrives, so nothing is held here; what KVM and the IOAPIC derived from
+ * the entries (MSI routes, programmed pins) is refreshed.
+ */
+void vtd_ir_invalidate(IntelIOMMUState *s, bool global, uint16_t index,
+                       unsigned im)
+{
+    trace_vtd_ir_invalidate(global, index, im);
+    x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, im);
+}

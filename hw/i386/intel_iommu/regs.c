@@ -51,6 +51,12 @@ static void vtd_write_gcmd(IntelIOMMUState *s, const VTDRegister *reg,
         s->root_table = vtd_get_reg64(s, A_RTADDR);
         status |= R_GSTS_SRTP_MASK;
         trace_vtd_root_table_latch(s->root_table);
+        /*
+         * Software must invalidate both caches next (11.4.4.1); dropping
+         * them now is allowed and keeps entries of the old tables from
+         * outliving them.
+         */
+        vtd_cache_flush(s);
     }
     if (one_shot & R_GSTS_SIRTP_MASK) {
         s->ir_table = vtd_get_reg64(s, A_IRTA);
@@ -87,6 +93,8 @@ static void vtd_write_gcmd(IntelIOMMUState *s, const VTDRegister *reg,
     vtd_set_reg32(s, A_GSTS, status);
     if (changed & R_GSTS_TE_MASK) {
         trace_vtd_translation_enable(!!(status & R_GSTS_TE_MASK));
+    }
+    if ((changed & R_GSTS_TE_MASK) || (one_shot & R_GSTS_SRTP_MASK)) {
         vtd_address_space_switch_all(s);
     }
 }

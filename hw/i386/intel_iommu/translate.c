@@ -2,8 +2,9 @@
  * Intel VT-d emulation: DMA address translation (legacy mode)
  *
  * One access of a requester whose address space translates: find its
- * context entry, then either pass the address through (TT = 10b) or walk
- * the second-stage tables.  Faults are recorded as 7.1 says: those found
+ * context entry, then either pass the address through (TT = 10b) or find
+ * the translation in the IOTLB, walking the second-stage tables and
+ * caching the leaf on a miss.  Faults are recorded as 7.1 says: those found
  * before the context entry is known always, the others ("qualified")
  * unless the context entry sets FPD.
  *
@@ -29,38 +30,58 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
     bool report = flag != IOMMU_NONE;
     IOMMUTLBEntry entry = {
         .target_as = &address_space_memory,
-        .iova = addr & ~MAKE_64BIT_MASK(0, VTD_PAGE_SHIFT),
-        .addr_mask = MAKE_64BIT_MASK(0, VTD_PAGE_SHIFT),
+        .iova = addr & ~vtd_low_bits(VTD_PAGE_SHIFT),
+        .addr_mask = vtd_low_bits(VTD_PAGE_SHIFT),
         .perm = IOMMU_NONE,
     };
+    const VTDContext *ctx;
+    VTDIOTLBEntry *hit;
     VTDTranslation t;
-    VTDContext ctx;
     int fault;
 
-    fault = vtd_walk_context(s, bus, vas->devfn, &ctx);
+    fault = vtd_context_get(s, vas, &ctx);
     if (fault) {
         if (report) {
             vtd_fault_record(s, sid, addr, fault, is_write);
         }
         return entry;
     }
-    if (ctx.tt == VTD_TT_PASS_THROUGH) {
+    if (ctx->tt == VTD_TT_PASS_THROUGH) {
+        /*
+         * Normally the address space has switched to its alias of guest
+         * memory and no access comes here; lookups still may.
+         */
         entry.translated_addr = entry.iova;
         entry.perm = IOMMU_RW;
         trace_vtd_translate_pt(sid, addr);
         return entry;
     }
-    fault = vtd_walk_second_stage(s, &ctx, addr, is_write, &t);
-    if (fault) {
-        if (report && !ctx.fpd) {
-            vtd_fault_record(s, sid, addr, fault, is_write);
+
+    hit = vtd_iotlb_lookup(s, vas, ctx->did, addr);
+    if (!hit) {
+        fault = vtd_walk_second_stage(s, ctx, addr, is_write, &t);
+        if (fault) {
+            if (report && !ctx->fpd) {
+                vtd_fault_record(s, sid, addr, fault, is_write);
+            }
+            return entry;
+        }
+        hit = vtd_iotlb_insert(s, vas, ctx->did, addr, &t);
+    }
+    trace_vtd_translate(sid, ctx->did, addr, hit->addr | (addr & hit->mask),
+                        hit->level, hit->perm);
+    if (flag & ~hit->perm) {
+        /* 3.6: the access needs a permission the translation lacks. */
+        if (!ctx->fpd) {
+            vtd_fault_record(s, sid, addr, (flag & ~hit->perm & IOMMU_WO) ?
+                             VTD_FR_WRITE_DENIED : VTD_FR_READ_DENIED,
+                             is_write);
         }
         return entry;
     }
-    entry.iova = addr & ~t.page_mask;
-    entry.translated_addr = t.addr & ~t.page_mask;
-    entry.addr_mask = t.page_mask;
-    entry.perm = t.perm;
-    trace_vtd_translate(sid, ctx.did, addr, t.addr, t.level, t.perm);
+    entry.iova = hit->iova;
+    entry.translated_addr = hit->addr;
+    entry.addr_mask = hit->mask;
+    entry.perm = hit->perm;
     return entry;
 }

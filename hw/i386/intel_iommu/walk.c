@@ -111,7 +111,7 @@ int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
 static uint64_t vtd_ss_reserved(IntelIOMMUState *s, unsigned level,
                                 bool leaf)
 {
-    uint64_t rsvd = MAKE_64BIT_MASK(vtd_haw(s), 52 - vtd_haw(s));
+    uint64_t rsvd = vtd_low_bits(52) & ~vtd_low_bits(vtd_haw(s));
 
     if (leaf && level > 1) {
         /* A superpage's address is aligned to its size. */
@@ -176,8 +176,6 @@ int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
         table = FIELD_EX64(pte, SSPTE, ADDR) << VTD_PAGE_SHIFT;
         level--;
     }
-    if (!(out->perm & (is_write ? IOMMU_WO : IOMMU_RO))) {
-        return is_write ? VTD_FR_WRITE_DENIED : VTD_FR_READ_DENIED;
-    }
+    /* The caller checks the access against out->perm (cached or not). */
     return 0;
 }

@@ -46,6 +46,16 @@ OBJECT_DECLARE_SIMPLE_TYPE(IntelIOMMUState, INTEL_IOMMU_DEVICE)
 typedef struct VTDAddressSpace VTDAddressSpace;
 typedef struct VTDRegister VTDRegister;
 typedef struct VTDLastFault VTDLastFault;
+typedef struct VTDIOTLBEntry VTDIOTLBEntry;
+
+/* What a present context entry says (9.3), as the context cache keeps it. */
+typedef struct VTDContext {
+    uint16_t did;                   /* domain id */
+    uint8_t tt;                     /* translation type */
+    uint8_t levels;                 /* second-stage depth: 3, 4 or 5 */
+    bool fpd;                       /* fault processing disable */
+    uint64_t table;                 /* second-stage root table */
+} VTDContext;
 
 /*
  * One DMA requester (bus, devfn) behind the remapping unit.  Devices see
@@ -65,6 +75,17 @@ struct VTDAddressSpace {
     MemoryRegion interrupt;
     bool translating;               /* which of the two is enabled */
     QLIST_ENTRY(VTDAddressSpace) next;
+
+    /* Context cache (6.2.2): valid while context_gen matches the unit's */
+    VTDContext context;
+    uint32_t context_gen;
+    /* The IOTLB entry this requester hit last, while iotlb_gen matches */
+    VTDIOTLBEntry *last_hit;
+    uint32_t last_hit_gen;
+
+    /* IOMMU notifiers registered on @iommu_mr (VFIO, vhost) */
+    IOMMUNotifierFlag notifier_flags;
+    QLIST_ENTRY(VTDAddressSpace) notified;
 };
 
 struct IntelIOMMUState {
@@ -119,6 +140,17 @@ struct IntelIOMMUState {
     /* Requesters, created on first use by the PCI core. */
     GHashTable *address_spaces;     /* VTDAddressSpace by (bus, devfn) */
     QLIST_HEAD(, VTDAddressSpace) as_list;
+    QLIST_HEAD(, VTDAddressSpace) notified_list; /* with IOMMU notifiers */
+
+    /* Caches (intel_iommu/cache.c) */
+    uint32_t context_gen;           /* bumped by global invalidations */
+    GHashTable *iotlb;              /* VTDIOTLBEntry by (domain, page) */
+    GHashTable *iotlb_domains;      /* each domain's entries, by id */
+    uint32_t iotlb_gen;             /* bumped whenever entries go away */
+    struct {
+        uint64_t context_hits, context_misses;
+        uint64_t iotlb_hits, iotlb_misses;
+    } stats;
 };
 
 #endif

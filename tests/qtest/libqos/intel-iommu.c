@@ -136,6 +136,51 @@ bool qvtd_queue_wait(QVTD *vtd)
     return qtest_readl(vtd->qts, vtd->status_page) == seq;
 }
 
+unsigned qvtd_invalidate_context(QVTD *vtd, unsigned gran, uint16_t did,
+                                 uint16_t sid, unsigned fm)
+{
+    uint64_t cmd;
+
+    if (vtd->queue) {
+        cmd = FIELD_DP64(VTD_INV_CONTEXT_CACHE, INV_CC, G, gran);
+        cmd = FIELD_DP64(cmd, INV_CC, DID, did);
+        cmd = FIELD_DP64(cmd, INV_CC, SID, sid);
+        cmd = FIELD_DP64(cmd, INV_CC, FM, fm);
+        qvtd_queue_submit(vtd, cmd, 0);
+        return qvtd_queue_wait(vtd) ? gran : 0;
+    }
+    cmd = FIELD_DP64(R_CCMD_ICC_MASK, CCMD, CIRG, gran);
+    cmd = FIELD_DP64(cmd, CCMD, DID, did);
+    cmd = FIELD_DP64(cmd, CCMD, SID, sid);
+    cmd = FIELD_DP64(cmd, CCMD, FM, fm);
+    qvtd_writeq(vtd, A_CCMD, cmd);
+    cmd = qvtd_readq(vtd, A_CCMD);
+    g_assert(!(cmd & R_CCMD_ICC_MASK));
+    return FIELD_EX64(cmd, CCMD, CAIG);
+}
+
+unsigned qvtd_invalidate_iotlb(QVTD *vtd, unsigned gran, uint16_t did,
+                               uint64_t addr, unsigned am)
+{
+    uint32_t iro = FIELD_EX64(qvtd_readq(vtd, A_ECAP), ECAP, IRO) * 16;
+    uint64_t cmd, iva;
+
+    iva = FIELD_DP64(addr & R_IVA_ADDR_MASK, IVA, AM, am);
+    if (vtd->queue) {
+        cmd = FIELD_DP64(VTD_INV_IOTLB, INV_IOTLB, G, gran);
+        cmd = FIELD_DP64(cmd, INV_IOTLB, DID, did);
+        qvtd_queue_submit(vtd, cmd, iva);
+        return qvtd_queue_wait(vtd) ? gran : 0;
+    }
+    qvtd_writeq(vtd, iro, iva);
+    cmd = FIELD_DP64(R_IOTLB_IVT_MASK, IOTLB, IIRG, gran);
+    cmd = FIELD_DP64(cmd, IOTLB, DID, did);
+    qvtd_writeq(vtd, iro + 8, cmd);
+    cmd = qvtd_readq(vtd, iro + 8);
+    g_assert(!(cmd & R_IOTLB_IVT_MASK));
+    return FIELD_EX64(cmd, IOTLB, IAIG);
+}
+
 bool qvtd_fault_pop(QVTD *vtd, QVTDFault *fault)
 {
     uint32_t fsts = qvtd_readl(vtd, A_FSTS);

@@ -101,6 +101,18 @@ void qvtd_queue_submit(QVTD *vtd, uint64_t lo, uint64_t hi);
 /* Submit a wait descriptor with status write; true if it completed. */
 bool qvtd_queue_wait(QVTD *vtd);
 
+/*
+ * Invalidate the context cache or the IOTLB with granularity @gran
+ * (VTD_GRAN_*), through the queue when it is enabled, else through the
+ * registers (CCMD, IOTLB register at ECAP.IRO).  Returns the granularity
+ * the unit reports having done (registers), or @gran once the queue has
+ * completed a wait descriptor after the request; 0 on failure.
+ */
+unsigned qvtd_invalidate_context(QVTD *vtd, unsigned gran, uint16_t did,
+                                 uint16_t sid, unsigned fm);
+unsigned qvtd_invalidate_iotlb(QVTD *vtd, unsigned gran, uint16_t did,
+                               uint64_t addr, unsigned am);
+
 /* Read and clear the oldest pending fault record; false if none. */
 bool qvtd_fault_pop(QVTD *vtd, QVTDFault *fault);
 
