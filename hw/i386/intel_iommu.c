@@ -230,6 +230,7 @@ static void vtd_realize(DeviceState *dev, Error **errp)
     s->ecap = vtd_compute_ecap(s, s->cfg.eim == ON_OFF_AUTO_ON);
     vtd_regs_init(s);
     vtd_cache_init(s);
+    vtd_walk_init(s);
     vtd_regs_reset(s);
     vtd_address_spaces_init(s);
 
@@ -245,7 +246,8 @@ static void vtd_realize(DeviceState *dev, Error **errp)
      * the interrupt window like any device.
      */
     ioapic = vtd_address_space_get(s, NULL, Q35_PSEUDO_DEVFN_IOAPIC);
-    ioapic->pseudo_bus = Q35_PSEUDO_BUS_PLATFORM;
+    ioapic->bus_num = Q35_PSEUDO_BUS_PLATFORM;
+    ioapic->bus_fixed = true;
     X86_MACHINE(ms)->ioapic_as = &ioapic->as;
     trace_vtd_realize(s->cap, s->ecap);
 }
@@ -255,6 +257,7 @@ static void vtd_unrealize(DeviceState *dev)
     IntelIOMMUState *s = INTEL_IOMMU_DEVICE(dev);
 
     g_clear_pointer(&s->address_spaces, g_hash_table_destroy);
+    vtd_walk_destroy(s);
     vtd_cache_destroy(s);
     g_clear_pointer(&s->registers, g_free);
     g_clear_pointer(&s->register_at, g_free);

@@ -130,6 +130,8 @@ typedef struct VTDTranslation {
     uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
 } VTDTranslation;
 
+void vtd_walk_init(IntelIOMMUState *s);
+void vtd_walk_destroy(IntelIOMMUState *s);
 int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
                      VTDContext *ctx);
 int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
@@ -140,6 +142,7 @@ int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
  * a domain: a 4 KiB page or a whole superpage, as the walk found it.
  */
 struct VTDIOTLBEntry {
+    struct rcu_head rcu;            /* first, for g_free_rcu() */
     uint64_t page;                  /* iova >> 12, aligned to the level */
     uint16_t did;
     uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
@@ -148,24 +151,56 @@ struct VTDIOTLBEntry {
     hwaddr iova;                    /* first input address */
     hwaddr addr;                    /* first output address */
     QLIST_ENTRY(VTDIOTLBEntry) domain_link;
+    QLIST_ENTRY(VTDIOTLBEntry) hash_link;
 };
 
 /* Beyond this many entries the IOTLB starts over (a trace says so). */
 #define VTD_IOTLB_MAX_ENTRIES       (1u << 17)
 
+/* The context entry of @vas if the context cache holds it, else NULL. */
+static inline const VTDContext *vtd_context_cached(IntelIOMMUState *s,
+                                                   VTDAddressSpace *vas)
+{
+    return likely(qatomic_load_acquire(&vas->context_gen) ==
+                  qatomic_read(&s->context_gen)) ? &vas->context : NULL;
+}
+
+/* The IOTLB entry @vas hit last, if it is still valid and covers @iova. */
+static inline VTDIOTLBEntry *vtd_iotlb_last_hit(IntelIOMMUState *s,
+                                                VTDAddressSpace *vas,
+                                                uint16_t did, hwaddr iova)
+{
+    VTDIOTLBEntry *e;
+
+    /* The generation first: it is stored after the pointer. */
+    if (qatomic_load_acquire(&vas->last_hit_gen) !=
+        qatomic_read(&s->iotlb_gen)) {
+        return NULL;
+    }
+    e = qatomic_read(&vas->last_hit);
+    if (likely(e && e->did == did && (iova & ~e->mask) == e->iova)) {
+        return e;
+    }
+    return NULL;
+}
+
 void vtd_cache_init(IntelIOMMUState *s);
 void vtd_cache_destroy(IntelIOMMUState *s);
 void vtd_cache_flush(IntelIOMMUState *s);
 void vtd_cache_reset(IntelIOMMUState *s);
+/* The _locked functions are called with s->lock held. */
 int vtd_context_get(IntelIOMMUState *s, VTDAddressSpace *vas,
                     const VTDContext **ctx);
+int vtd_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
+                           const VTDContext **ctx);
 void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
                                   uint16_t did, uint16_t sid, unsigned fm);
-VTDIOTLBEntry *vtd_iotlb_lookup(IntelIOMMUState *s, VTDAddressSpace *vas,
-                                uint16_t did, hwaddr iova);
-VTDIOTLBEntry *vtd_iotlb_insert(IntelIOMMUState *s, VTDAddressSpace *vas,
-                                uint16_t did, hwaddr iova,
-                                const VTDTranslation *t);
+VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
+                                       VTDAddressSpace *vas, uint16_t did,
+                                       hwaddr iova);
+VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
+                                       VTDAddressSpace *vas, uint16_t did,
+                                       hwaddr iova, const VTDTranslation *t);
 void vtd_iotlb_invalidate_all(IntelIOMMUState *s);
 void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did);
 void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,

@@ -96,7 +96,7 @@ static const MemoryRegionOps vtd_interrupt_ops = {
 
 uint8_t vtd_address_space_bus(VTDAddressSpace *vas)
 {
-    return vas->bus ? pci_bus_num(vas->bus) : vas->pseudo_bus;
+    return vas->bus_fixed || !vas->bus ? vas->bus_num : pci_bus_num(vas->bus);
 }
 
 bool vtd_address_space_translates(VTDAddressSpace *vas)
@@ -168,6 +168,10 @@ VTDAddressSpace *vtd_address_space_get(IntelIOMMUState *s, PCIBus *bus,
     vas = g_new0(VTDAddressSpace, 1);
     vas->bus = bus;
     vas->devfn = devfn;
+    if (bus && pci_bus_is_root(bus)) {
+        vas->bus_num = pci_bus_num(bus);
+        vas->bus_fixed = true;
+    }
     vas->iommu = s;
     name = g_strdup_printf("intel-iommu-%s-%02x.%x",
                            bus ? bus->qbus.name : "platform",

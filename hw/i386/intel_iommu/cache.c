@@ -14,7 +14,7 @@
  * IOTLB (6.2.3): one hash table of leaf translations keyed by (domain,
  * page, level), so a 2 MiB or 1 GiB page is a single entry.  Each entry is
  * also on its domain's list.  A lookup first tries the requester's last
- * hit, then probes each page size the unit supports.  A page-selective
+ * hit, then probes each page size the IOTLB holds entries of.  A page-selective
  * invalidation costs the smaller of "pages named" and "entries of that
  * domain", never the size of the whole cache.
  *
@@ -23,6 +23,8 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/lockable.h"
+#include "qemu/rcu.h"
 #include "hw/pci/pci.h"
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
@@ -32,6 +34,11 @@ typedef struct VTDIOTLBDomain {
     unsigned count;
 } VTDIOTLBDomain;
 
+typedef QLIST_HEAD(, VTDIOTLBEntry) VTDIOTLBBucket;
+
+/* The hash table starts with this many buckets and doubles when full. */
+#define VTD_IOTLB_MIN_BUCKET_BITS   10
+
 /* Largest leaf level the walk can return: 1 GiB pages (CAP.SLLPS). */
 #define VTD_IOTLB_MAX_LEVEL         3
 
@@ -40,50 +47,62 @@ static unsigned vtd_level_shift(unsigned level)
     return (level - 1) * VTD_SS_LEVEL_BITS;     /* in 4 KiB pages */
 }
 
-static guint vtd_iotlb_hash(gconstpointer v)
+static unsigned vtd_iotlb_bucket(IntelIOMMUState *s, uint64_t page,
+                                 uint16_t did, unsigned level)
 {
-    const VTDIOTLBEntry *e = v;
-    uint64_t h = e->page ^ ((uint64_t)e->did << 40) ^
-                 ((uint64_t)e->level << 58);
+    uint64_t h = page ^ ((uint64_t)did << 40) ^ ((uint64_t)level << 58);
 
-    h *= 0x9e3779b97f4a7c15ULL;
-    return h >> 32;
+    return (h * 0x9e3779b97f4a7c15ULL) >> (64 - s->iotlb_bucket_bits);
 }
 
-static gboolean vtd_iotlb_equal(gconstpointer a, gconstpointer b)
+static void vtd_iotlb_alloc_buckets(IntelIOMMUState *s, unsigned bits)
 {
-    const VTDIOTLBEntry *ea = a, *eb = b;
+    VTDIOTLBBucket *old = s->iotlb_buckets;
+    unsigned old_n = old ? 1u << s->iotlb_bucket_bits : 0, i;
+    VTDIOTLBEntry *e, *next;
 
-    return ea->page == eb->page && ea->did == eb->did &&
-           ea->level == eb->level;
+    s->iotlb_buckets = g_new0(VTDIOTLBBucket, 1u << bits);
+    s->iotlb_bucket_bits = bits;
+    for (i = 0; i < old_n; i++) {
+        QLIST_FOREACH_SAFE(e, &old[i], hash_link, next) {
+            QLIST_REMOVE(e, hash_link);
+            QLIST_INSERT_HEAD(&((VTDIOTLBBucket *)s->iotlb_buckets)
+                              [vtd_iotlb_bucket(s, e->page, e->did,
+                                                e->level)],
+                              e, hash_link);
+        }
+    }
+    g_free(old);
 }
 
 void vtd_cache_init(IntelIOMMUState *s)
 {
+    qemu_rec_mutex_init(&s->lock);
     s->context_gen = 1;
     s->iotlb_gen = 1;
-    /* Entries are their own keys; freed by whoever takes them out. */
-    s->iotlb = g_hash_table_new_full(vtd_iotlb_hash, vtd_iotlb_equal,
-                                     g_free, NULL);
+    vtd_iotlb_alloc_buckets(s, VTD_IOTLB_MIN_BUCKET_BITS);
     s->iotlb_domains = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 }
 
 void vtd_cache_destroy(IntelIOMMUState *s)
 {
-    g_clear_pointer(&s->iotlb, g_hash_table_destroy);
+    vtd_iotlb_invalidate_all(s);
+    g_clear_pointer(&s->iotlb_buckets, g_free);
     g_clear_pointer(&s->iotlb_domains, g_hash_table_destroy);
+    qemu_rec_mutex_destroy(&s->lock);
 }
 
 /* Generations skip 0, which marks an empty slot in a requester. */
-static uint32_t vtd_next_gen(uint32_t gen)
+static void vtd_bump_gen(uint32_t *gen)
 {
-    return gen + 1 ? gen + 1 : 1;
+    qatomic_set(gen, *gen + 1 ? *gen + 1 : 1);
 }
 
 /* Drop everything; callers switch the address spaces afterwards. */
 void vtd_cache_flush(IntelIOMMUState *s)
 {
-    s->context_gen = vtd_next_gen(s->context_gen);
+    QEMU_LOCK_GUARD(&s->lock);
+    vtd_bump_gen(&s->context_gen);
     vtd_iotlb_invalidate_all(s);
 }
 
@@ -94,26 +113,26 @@ void vtd_cache_reset(IntelIOMMUState *s)
 }
 
 /* The context entry of @vas, from the cache or the tables. */
-int vtd_context_get(IntelIOMMUState *s, VTDAddressSpace *vas,
-                    const VTDContext **ctx)
+int vtd_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
+                           const VTDContext **ctx)
 {
     int fault;
 
-    if (likely(vas->context_gen == s->context_gen)) {
+    *ctx = vtd_context_cached(s, vas);
+    if (*ctx) {
         s->stats.context_hits++;
-        *ctx = &vas->context;
         return 0;
     }
     s->stats.context_misses++;
     fault = vtd_walk_context(s, vtd_address_space_bus(vas), vas->devfn,
                              &vas->context);
     if (fault) {
-        vas->context_gen = 0;
+        qatomic_set(&vas->context_gen, 0);
         return fault;
     }
     trace_vtd_context_cache_fill(vtd_address_space_bus(vas), vas->devfn,
                                  vas->context.did, vas->context.tt);
-    vas->context_gen = s->context_gen;
+    qatomic_store_release(&vas->context_gen, s->context_gen);
     *ctx = &vas->context;
     return 0;
 }
@@ -128,9 +147,10 @@ void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
     uint16_t sid_mask = ~(uint16_t)(vtd_low_bits(fm) << (3 - fm));
     VTDAddressSpace *vas;
 
+    QEMU_LOCK_GUARD(&s->lock);
     trace_vtd_context_cache_invalidate(gran, did, sid, fm);
     if (gran == VTD_GRAN_GLOBAL) {
-        s->context_gen = vtd_next_gen(s->context_gen);
+        vtd_bump_gen(&s->context_gen);
     }
     memory_region_transaction_begin();
     QLIST_FOREACH(vas, &s->as_list, next) {
@@ -138,14 +158,14 @@ void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
         uint16_t vas_sid = VTD_SID(vtd_address_space_bus(vas), vas->devfn);
 
         if (gran == VTD_GRAN_DOMAIN && cached && vas->context.did == did) {
-            vas->context_gen = 0;
+            qatomic_set(&vas->context_gen, 0);
         } else if (gran == VTD_GRAN_DEVICE_OR_PAGE &&
                    (vas_sid & sid_mask) == (sid & sid_mask)) {
             /*
              * Device-selective requests name a domain too; any domain
              * matches here, since invalidating more is always allowed.
              */
-            vas->context_gen = 0;
+            qatomic_set(&vas->context_gen, 0);
         } else if (gran != VTD_GRAN_GLOBAL) {
             continue;
         }
@@ -155,50 +175,85 @@ void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
     memory_region_transaction_commit();
 }
 
+int vtd_context_get(IntelIOMMUState *s, VTDAddressSpace *vas,
+                    const VTDContext **ctx)
+{
+    QEMU_LOCK_GUARD(&s->lock);
+    return vtd_context_get_locked(s, vas, ctx);
+}
+
 static VTDIOTLBDomain *vtd_iotlb_domain(IntelIOMMUState *s, uint16_t did,
                                         bool create)
 {
-    VTDIOTLBDomain *dom = g_hash_table_lookup(s->iotlb_domains,
-                                              GUINT_TO_POINTER(did));
+    VTDIOTLBDomain *dom;
 
+    if (s->last_domain && s->last_domain_id == did) {
+        return s->last_domain;
+    }
+    dom = g_hash_table_lookup(s->iotlb_domains, GUINT_TO_POINTER(did));
     if (!dom && create) {
         dom = g_new0(VTDIOTLBDomain, 1);
         QLIST_INIT(&dom->entries);
         g_hash_table_insert(s->iotlb_domains, GUINT_TO_POINTER(did), dom);
     }
+    if (dom) {
+        s->last_domain = dom;
+        s->last_domain_id = did;
+    }
     return dom;
+}
+
+static void vtd_iotlb_domain_drop(IntelIOMMUState *s, uint16_t did)
+{
+    s->last_domain = NULL;
+    g_hash_table_remove(s->iotlb_domains, GUINT_TO_POINTER(did));
 }
 
 static VTDIOTLBEntry *vtd_iotlb_find(IntelIOMMUState *s, uint16_t did,
                                      uint64_t pfn, unsigned level)
 {
-    VTDIOTLBEntry key = {
-        .page = pfn & ~vtd_low_bits(vtd_level_shift(level)),
-        .did = did,
-        .level = level,
-    };
+    uint64_t page = pfn & ~vtd_low_bits(vtd_level_shift(level));
+    VTDIOTLBBucket *b = &((VTDIOTLBBucket *)s->iotlb_buckets)
+                        [vtd_iotlb_bucket(s, page, did, level)];
+    VTDIOTLBEntry *e;
 
-    return g_hash_table_lookup(s->iotlb, &key);
+    QLIST_FOREACH(e, b, hash_link) {
+        if (e->page == page && e->did == did && e->level == level) {
+            return e;
+        }
+    }
+    return NULL;
 }
 
-VTDIOTLBEntry *vtd_iotlb_lookup(IntelIOMMUState *s, VTDAddressSpace *vas,
-                                uint16_t did, hwaddr iova)
+static void vtd_iotlb_set_last_hit(IntelIOMMUState *s, VTDAddressSpace *vas,
+                                   VTDIOTLBEntry *e)
 {
-    VTDIOTLBEntry *e = vas->last_hit;
+    /* The pointer before the generation: see vtd_iotlb_last_hit(). */
+    qatomic_set(&vas->last_hit, e);
+    qatomic_store_release(&vas->last_hit_gen, s->iotlb_gen);
+}
+
+VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
+                                       VTDAddressSpace *vas, uint16_t did,
+                                       hwaddr iova)
+{
+    VTDIOTLBEntry *e = vtd_iotlb_last_hit(s, vas, did, iova);
     uint64_t pfn = iova >> VTD_PAGE_SHIFT;
     unsigned level;
 
-    if (likely(e && vas->last_hit_gen == s->iotlb_gen && e->did == did &&
-               (iova & ~e->mask) == e->iova)) {
+    if (e) {
         s->stats.iotlb_hits++;
         return e;
     }
     for (level = 1; level <= VTD_IOTLB_MAX_LEVEL; level++) {
+        /* Most domains use one page size: skip the others. */
+        if (!s->iotlb_level_entries[level]) {
+            continue;
+        }
         e = vtd_iotlb_find(s, did, pfn, level);
         if (e) {
             s->stats.iotlb_hits++;
-            vas->last_hit = e;
-            vas->last_hit_gen = s->iotlb_gen;
+            vtd_iotlb_set_last_hit(s, vas, e);
             return e;
         }
     }
@@ -206,25 +261,31 @@ VTDIOTLBEntry *vtd_iotlb_lookup(IntelIOMMUState *s, VTDAddressSpace *vas,
     return NULL;
 }
 
+/* Unlink @e from everything; lockless readers may still hold it. */
 static void vtd_iotlb_remove(IntelIOMMUState *s, VTDIOTLBDomain *dom,
                              VTDIOTLBEntry *e)
 {
     trace_vtd_iotlb_drop(e->did, e->iova, e->level);
     QLIST_REMOVE(e, domain_link);
+    QLIST_REMOVE(e, hash_link);
     dom->count--;
-    g_hash_table_remove(s->iotlb, e);       /* frees it */
+    s->iotlb_level_entries[e->level]--;
+    s->iotlb_count--;
+    g_free_rcu(e, rcu);
 }
 
-VTDIOTLBEntry *vtd_iotlb_insert(IntelIOMMUState *s, VTDAddressSpace *vas,
-                                uint16_t did, hwaddr iova,
-                                const VTDTranslation *t)
+VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
+                                       VTDAddressSpace *vas, uint16_t did,
+                                       hwaddr iova, const VTDTranslation *t)
 {
-    VTDIOTLBEntry *e, *old;
+    VTDIOTLBEntry *e;
     VTDIOTLBDomain *dom;
 
-    if (g_hash_table_size(s->iotlb) >= VTD_IOTLB_MAX_ENTRIES) {
-        trace_vtd_iotlb_full(g_hash_table_size(s->iotlb));
+    if (s->iotlb_count >= VTD_IOTLB_MAX_ENTRIES) {
+        trace_vtd_iotlb_full(s->iotlb_count);
         vtd_iotlb_invalidate_all(s);
+    } else if (s->iotlb_count >= 1u << s->iotlb_bucket_bits) {
+        vtd_iotlb_alloc_buckets(s, s->iotlb_bucket_bits + 1);
     }
     e = g_new(VTDIOTLBEntry, 1);
     e->level = t->level;
@@ -235,45 +296,62 @@ VTDIOTLBEntry *vtd_iotlb_insert(IntelIOMMUState *s, VTDAddressSpace *vas,
     e->addr = t->addr & ~t->page_mask;
     e->perm = t->perm;
 
+    /*
+     * Callers insert after vtd_iotlb_lookup_locked() found nothing at any
+     * level under the same lock, so the key is not in the table yet.
+     */
     dom = vtd_iotlb_domain(s, did, true);
-    old = g_hash_table_lookup(s->iotlb, e);
-    if (old) {
-        /* Only a lookup that missed inserts, so this is unexpected. */
-        vtd_iotlb_remove(s, dom, old);
-        s->iotlb_gen = vtd_next_gen(s->iotlb_gen);
-    }
-    g_hash_table_add(s->iotlb, e);
+    QLIST_INSERT_HEAD(&((VTDIOTLBBucket *)s->iotlb_buckets)
+                      [vtd_iotlb_bucket(s, e->page, did, e->level)],
+                      e, hash_link);
     QLIST_INSERT_HEAD(&dom->entries, e, domain_link);
     dom->count++;
-    vas->last_hit = e;
-    vas->last_hit_gen = s->iotlb_gen;
+    s->iotlb_level_entries[e->level]++;
+    s->iotlb_count++;
+    vtd_iotlb_set_last_hit(s, vas, e);
     trace_vtd_iotlb_fill(did, e->iova, e->addr, e->level, e->perm);
     return e;
 }
 
+static gboolean vtd_iotlb_drop_domain_entries(gpointer key, gpointer value,
+                                              gpointer opaque)
+{
+    IntelIOMMUState *s = opaque;
+    VTDIOTLBDomain *dom = value;
+    VTDIOTLBEntry *e, *next;
+
+    QLIST_FOREACH_SAFE(e, &dom->entries, domain_link, next) {
+        vtd_iotlb_remove(s, dom, e);
+    }
+    return true;
+}
+
 void vtd_iotlb_invalidate_all(IntelIOMMUState *s)
 {
-    trace_vtd_iotlb_invalidate_all(g_hash_table_size(s->iotlb));
-    /* Domains first: their lists point into the entries. */
-    g_hash_table_remove_all(s->iotlb_domains);
-    g_hash_table_remove_all(s->iotlb);
-    s->iotlb_gen = vtd_next_gen(s->iotlb_gen);
+    QEMU_LOCK_GUARD(&s->lock);
+    trace_vtd_iotlb_invalidate_all(s->iotlb_count);
+    s->last_domain = NULL;
+    g_hash_table_foreach_remove(s->iotlb_domains,
+                                vtd_iotlb_drop_domain_entries, s);
+    vtd_bump_gen(&s->iotlb_gen);
 }
 
 void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did)
 {
-    VTDIOTLBDomain *dom = vtd_iotlb_domain(s, did, false);
+    VTDIOTLBDomain *dom;
     VTDIOTLBEntry *e, *next;
 
+    QEMU_LOCK_GUARD(&s->lock);
+    dom = vtd_iotlb_domain(s, did, false);
     if (!dom) {
         return;
     }
     trace_vtd_iotlb_invalidate_domain(did, dom->count);
     QLIST_FOREACH_SAFE(e, &dom->entries, domain_link, next) {
-        g_hash_table_remove(s->iotlb, e);
+        vtd_iotlb_remove(s, dom, e);
     }
-    g_hash_table_remove(s->iotlb_domains, GUINT_TO_POINTER(did));
-    s->iotlb_gen = vtd_next_gen(s->iotlb_gen);
+    vtd_iotlb_domain_drop(s, did);
+    vtd_bump_gen(&s->iotlb_gen);
 }
 
 /*
@@ -283,18 +361,22 @@ void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did)
 void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
                                 hwaddr addr, unsigned am)
 {
-    VTDIOTLBDomain *dom = vtd_iotlb_domain(s, did, false);
     uint64_t first = (addr >> VTD_PAGE_SHIFT) & ~vtd_low_bits(am);
     uint64_t last = first + vtd_low_bits(am);
     uint64_t probes = 0;
+    VTDIOTLBDomain *dom;
     VTDIOTLBEntry *e, *next;
     unsigned level;
 
+    QEMU_LOCK_GUARD(&s->lock);
+    dom = vtd_iotlb_domain(s, did, false);
     if (!dom) {
         return;
     }
     for (level = 1; level <= VTD_IOTLB_MAX_LEVEL; level++) {
-        probes += ((last - first) >> vtd_level_shift(level)) + 1;
+        if (s->iotlb_level_entries[level]) {
+            probes += ((last - first) >> vtd_level_shift(level)) + 1;
+        }
     }
     trace_vtd_iotlb_invalidate_pages(did, first << VTD_PAGE_SHIFT, am,
                                      dom->count, probes);
@@ -314,6 +396,9 @@ void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
             uint64_t step = 1ULL << vtd_level_shift(level);
             uint64_t pfn = first & ~(step - 1);
 
+            if (!s->iotlb_level_entries[level]) {
+                continue;
+            }
             for (; pfn <= last; pfn += step) {
                 e = vtd_iotlb_find(s, did, pfn, level);
                 if (e) {
@@ -323,7 +408,7 @@ void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
         }
     }
     if (!dom->count) {
-        g_hash_table_remove(s->iotlb_domains, GUINT_TO_POINTER(did));
+        vtd_iotlb_domain_drop(s, did);
     }
-    s->iotlb_gen = vtd_next_gen(s->iotlb_gen);
+    vtd_bump_gen(&s->iotlb_gen);
 }

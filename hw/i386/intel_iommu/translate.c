@@ -13,15 +13,15 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/lockable.h"
 #include "exec/address-spaces.h"
 #include "hw/pci/pci.h"
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
 
-IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
-                            IOMMUAccessFlags flag, int iommu_idx)
+static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
+                                        IOMMUAccessFlags flag)
 {
-    VTDAddressSpace *vas = container_of(iommu_mr, VTDAddressSpace, iommu_mr);
     IntelIOMMUState *s = vas->iommu;
     uint8_t bus = vtd_address_space_bus(vas);
     uint16_t sid = VTD_SID(bus, vas->devfn);
@@ -39,7 +39,8 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
     VTDTranslation t;
     int fault;
 
-    fault = vtd_context_get(s, vas, &ctx);
+    QEMU_LOCK_GUARD(&s->lock);
+    fault = vtd_context_get_locked(s, vas, &ctx);
     if (fault) {
         if (report) {
             vtd_fault_record(s, sid, addr, fault, is_write);
@@ -57,7 +58,7 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
         return entry;
     }
 
-    hit = vtd_iotlb_lookup(s, vas, ctx->did, addr);
+    hit = vtd_iotlb_lookup_locked(s, vas, ctx->did, addr);
     if (!hit) {
         fault = vtd_walk_second_stage(s, ctx, addr, is_write, &t);
         if (fault) {
@@ -66,7 +67,7 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
             }
             return entry;
         }
-        hit = vtd_iotlb_insert(s, vas, ctx->did, addr, &t);
+        hit = vtd_iotlb_insert_locked(s, vas, ctx->did, addr, &t);
     }
     trace_vtd_translate(sid, ctx->did, addr, hit->addr | (addr & hit->mask),
                         hit->level, hit->perm);
@@ -84,4 +85,40 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
     entry.addr_mask = hit->mask;
     entry.perm = hit->perm;
     return entry;
+}
+
+/*
+ * IOMMUMemoryRegionClass.translate.  The common case, a cached context
+ * entry and a repeat of the requester's last translation, is kept to a
+ * few loads and compares; everything else goes the slow way.
+ */
+IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
+                            IOMMUAccessFlags flag, int iommu_idx)
+{
+    VTDAddressSpace *vas = container_of(iommu_mr, VTDAddressSpace, iommu_mr);
+    IntelIOMMUState *s = vas->iommu;
+    const VTDContext *ctx = vtd_context_cached(s, vas);
+    VTDIOTLBEntry *hit;
+
+    if (likely(ctx && ctx->tt != VTD_TT_PASS_THROUGH)) {
+        hit = vtd_iotlb_last_hit(s, vas, ctx->did, addr);
+        if (likely(hit && !(flag & ~hit->perm))) {
+            s->stats.context_hits++;
+            s->stats.iotlb_hits++;
+            if (trace_event_get_state_backends(TRACE_VTD_TRANSLATE)) {
+                trace_vtd_translate(VTD_SID(vtd_address_space_bus(vas),
+                                            vas->devfn), ctx->did, addr,
+                                    hit->addr | (addr & hit->mask),
+                                    hit->level, hit->perm);
+            }
+            return (IOMMUTLBEntry) {
+                .target_as = &address_space_memory,
+                .iova = hit->iova,
+                .translated_addr = hit->addr,
+                .addr_mask = hit->mask,
+                .perm = hit->perm,
+            };
+        }
+    }
+    return vtd_translate_slow(vas, addr, flag);
 }

@@ -16,14 +16,61 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
 
-static bool vtd_read_entry(hwaddr addr, uint64_t *lo, uint64_t *hi)
-{
-    uint64_t buf[2];
-    MemTxResult r;
+/* Slots of s->table_map: the root table, the context table, then levels */
+#define VTD_TABLE_ROOT      0
+#define VTD_TABLE_CONTEXT   1
+#define VTD_TABLE_LEVEL(l)  (1 + (l))       /* second-stage level 1..5 */
 
-    r = address_space_read(&address_space_memory, addr,
-                           MEMTXATTRS_UNSPECIFIED, buf, hi ? 16 : 8);
-    if (r != MEMTX_OK) {
+/*
+ * Host pointer to the guest-RAM page @page, or NULL if it is not RAM that
+ * can be read directly.  Successive walks mostly read the same upper-level
+ * tables, so the page each slot read last is remembered until guest
+ * memory's layout changes.  Called under the RCU read lock, which keeps a
+ * RAM block mapped while a walk uses it.
+ */
+static const uint8_t *vtd_table_map(IntelIOMMUState *s, unsigned slot,
+                                    hwaddr page)
+{
+    MemoryRegion *mr;
+    hwaddr xlat, len = 1 << VTD_PAGE_SHIFT;
+
+    if (s->table_map_gen != qatomic_read(&s->memory_gen)) {
+        memset(s->table_map, 0, sizeof(s->table_map));
+        s->table_map_gen = qatomic_read(&s->memory_gen);
+    }
+    if (s->table_map[slot].host && s->table_map[slot].page == page) {
+        return s->table_map[slot].host;
+    }
+    mr = address_space_translate(&address_space_memory, page, &xlat, &len,
+                                 false, MEMTXATTRS_UNSPECIFIED);
+    if (len < (1 << VTD_PAGE_SHIFT) ||
+        !memory_access_is_direct(mr, false, MEMTXATTRS_UNSPECIFIED)) {
+        return NULL;
+    }
+    s->table_map[slot].page = page;
+    s->table_map[slot].host = qemu_map_ram_ptr(mr->ram_block, xlat);
+    return s->table_map[slot].host;
+}
+
+/* Read a 64- or 128-bit entry; false if there is no memory to read. */
+static bool vtd_read_entry(IntelIOMMUState *s, unsigned slot, hwaddr addr,
+                           uint64_t *lo, uint64_t *hi)
+{
+    hwaddr page = addr & ~vtd_low_bits(VTD_PAGE_SHIFT);
+    const uint8_t *host = vtd_table_map(s, slot, page);
+    uint64_t buf[2];
+
+    if (host) {
+        host += addr - page;
+        *lo = ldq_le_p(host);
+        if (hi) {
+            *hi = ldq_le_p(host + 8);
+        }
+        return true;
+    }
+    /* Not plain RAM: the memory API reads it or says there is nothing. */
+    if (address_space_read(&address_space_memory, addr,
+                           MEMTXATTRS_UNSPECIFIED, buf, hi ? 16 : 8)) {
         return false;
     }
     *lo = le64_to_cpu(buf[0]);
@@ -31,6 +78,30 @@ static bool vtd_read_entry(hwaddr addr, uint64_t *lo, uint64_t *hi)
         *hi = le64_to_cpu(buf[1]);
     }
     return true;
+}
+
+static void vtd_memory_commit(MemoryListener *listener)
+{
+    IntelIOMMUState *s = container_of(listener, IntelIOMMUState,
+                                      table_listener);
+
+    qatomic_inc(&s->memory_gen);
+}
+
+void vtd_walk_init(IntelIOMMUState *s)
+{
+    s->memory_gen = 1;
+    s->table_listener = (MemoryListener) {
+        .name = "intel-iommu-tables",
+        .commit = vtd_memory_commit,
+        .priority = MEMORY_LISTENER_PRIORITY_MIN,
+    };
+    memory_listener_register(&s->table_listener, &address_space_memory);
+}
+
+void vtd_walk_destroy(IntelIOMMUState *s)
+{
+    memory_listener_unregister(&s->table_listener);
 }
 
 /*
@@ -55,7 +126,8 @@ int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
     hwaddr ctp;
     unsigned aw;
 
-    if (!vtd_read_entry(root + bus * 16, &rlo, &rhi)) {
+    RCU_READ_LOCK_GUARD();
+    if (!vtd_read_entry(s, VTD_TABLE_ROOT, root + bus * 16, &rlo, &rhi)) {
         return VTD_FR_ROOT_TABLE_INVALID;
     }
     if (!FIELD_EX64(rlo, ROOT_LO, P)) {
@@ -65,7 +137,8 @@ int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
     if ((rlo & VTD_ROOT_LO_RSVD) || rhi || (ctp & ~vtd_haw_mask(s))) {
         return VTD_FR_ROOT_RESERVED;
     }
-    if (!vtd_read_entry(ctp + devfn * 16, &clo, &chi)) {
+    if (!vtd_read_entry(s, VTD_TABLE_CONTEXT, ctp + devfn * 16, &clo,
+                        &chi)) {
         return VTD_FR_CONTEXT_TABLE_INVALID;
     }
     if (!FIELD_EX64(clo, CTX_LO, P)) {
@@ -129,6 +202,7 @@ int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
     hwaddr table = ctx->table;
     bool readable = true, writable = true;
 
+    RCU_READ_LOCK_GUARD();
     /* 3.6: the input address must fit the width the context selects. */
     if (width < 64 && (iova >> MIN(width, s->aw_bits))) {
         return VTD_FR_ADDR_BEYOND_AW;
@@ -141,7 +215,8 @@ int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
         uint64_t pte;
         bool leaf;
 
-        if (!vtd_read_entry(table + index * 8, &pte, NULL)) {
+        if (!vtd_read_entry(s, VTD_TABLE_LEVEL(level), table + index * 8,
+                            &pte, NULL)) {
             return VTD_FR_PAGE_TABLE_INVALID;
         }
         trace_vtd_walk_level(iova, level, pte);

@@ -15,6 +15,7 @@
 #include "hw/i386/x86-iommu.h"
 #include "exec/memory.h"
 #include "qemu/queue.h"
+#include "qemu/thread.h"
 #include "qom/object.h"
 
 #define TYPE_INTEL_IOMMU_DEVICE "intel-iommu"
@@ -65,7 +66,13 @@ typedef struct VTDContext {
  */
 struct VTDAddressSpace {
     PCIBus *bus;                    /* NULL for platform requesters */
-    uint8_t pseudo_bus;             /* their fixed bus number (IOAPIC) */
+    /*
+     * The bus number of platform requesters (IOAPIC) and of devices on
+     * root buses never changes: it is kept here.  Behind bridges the
+     * guest may renumber buses, so it is asked for each time.
+     */
+    bool bus_fixed;
+    uint8_t bus_num;
     uint8_t devfn;
     IntelIOMMUState *iommu;
     AddressSpace as;
@@ -142,11 +149,36 @@ struct IntelIOMMUState {
     QLIST_HEAD(, VTDAddressSpace) as_list;
     QLIST_HEAD(, VTDAddressSpace) notified_list; /* with IOMMU notifiers */
 
-    /* Caches (intel_iommu/cache.c) */
+    /*
+     * Caches (intel_iommu/cache.c).  Devices in iothreads translate
+     * without the BQL: changes to the caches take @lock; the fast path of
+     * a translation reads without it, and entries are freed after an RCU
+     * grace period.
+     */
+    QemuRecMutex lock;
     uint32_t context_gen;           /* bumped by global invalidations */
-    GHashTable *iotlb;              /* VTDIOTLBEntry by (domain, page) */
+    void *iotlb_buckets;            /* hash of VTDIOTLBEntry lists */
+    unsigned iotlb_bucket_bits;     /* log2 of the number of buckets */
+    unsigned iotlb_count;
     GHashTable *iotlb_domains;      /* each domain's entries, by id */
     uint32_t iotlb_gen;             /* bumped whenever entries go away */
+    unsigned iotlb_level_entries[4]; /* entries per leaf level (1-3) */
+    void *last_domain;              /* the domain of the last fill ... */
+    uint16_t last_domain_id;        /* ... and its id */
+
+    /*
+     * Host pointers of the table pages the last walk read, one per
+     * table level (root, context, second-stage 5..1), valid while
+     * table_map_gen matches memory_gen: any change of guest memory's
+     * layout bumps memory_gen (table_listener).
+     */
+    struct {
+        hwaddr page;
+        const uint8_t *host;
+    } table_map[8];
+    uint32_t table_map_gen;
+    uint32_t memory_gen;
+    MemoryListener table_listener;
     struct {
         uint64_t context_hits, context_misses;
         uint64_t iotlb_hits, iotlb_misses;
