@@ -18,7 +18,7 @@ W := $(ROOT)/workshop
 # Targets our build needs beyond the emulator: the qtests we run.
 QTEST_TARGETS := tests/qtest/intel-iommu-test
 
-.PHONY: help deps base tree build stock guest run check series \
+.PHONY: help deps base tree build stock guest run check series bench bench-quick \
         check-series clean distclean
 
 help:
@@ -28,6 +28,7 @@ help:
 	@echo "make series  write the patch series to build/series/"
 	@echo "make stock   build the unmodified base (upstream intel-iommu)"
 	@echo "make build   build our QEMU only;  make guest  build the test guests"
+	@echo "make bench   instruction counts vs stock and no IOMMU (bench-quick: <5 min)"
 
 deps:
 	@$(W)/deps.sh
@@ -58,6 +59,13 @@ check-series: series
 
 check: build stock guest
 	@$(W)/check.sh
+
+# Benchmarks against stock upstream and no IOMMU (callgrind); results in
+# build/bench-results, not committed.
+bench bench-quick: build stock
+	@VTD_EXTRA_PKGS="valgrind gnuplot-nox" $(W)/deps.sh
+	@$(W)/bench/bench.py $(if $(filter bench-quick,$@),--quick) \
+		--out $(BUILD)/bench-results $(QEMU) $(STOCK_BUILD)/qemu-system-x86_64
 
 clean:
 	rm -rf $(SRC) $(QEMU_BUILD) $(BUILD)/series $(BUILD)/series-work $(BUILD)/guest-logs

@@ -7,7 +7,7 @@ set -euo pipefail
 want_pkgs="build-essential ninja-build pkg-config libglib2.0-dev libpixman-1-dev
 libslirp-dev libfdt-dev zlib1g-dev flex bison python3-venv dpkg-dev ccache
 seabios ipxe-qemu qemu-system-data busybox-static cpio xz-utils git
-python3-tomli rsync kmod zstd"
+python3-tomli rsync kmod zstd ${VTD_EXTRA_PKGS:-}"
 guest_pkgs=""
 
 debian_uri() {

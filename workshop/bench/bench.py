@@ -323,7 +323,8 @@ def bench1(runner, row, rounds):
 
 
 def bench2(runner, row, quick):
-    sizes = [64, 256, 1024, 4096, 16384] + ([] if quick else [65536])
+    sizes = [64, 1024, 4096, 16384] + ([] if quick else [256, 65536])
+    sizes.sort()
     for pages in sizes:
         row('2-capacity', '%d pages (instr/DMA)' % pages,
             {b: bench_capacity(runner, b, pages)
@@ -332,14 +333,15 @@ def bench2(runner, row, quick):
 
 
 def bench3(runner, row, quick):
-    sizes = [64, 512, 4096] + ([] if quick else [16384])
+    sizes = [64, 4096] + ([] if quick else [512, 16384])
+    sizes.sort()
     for queued in (False, True):
         for kind in ('page', 'domain'):
             for entries in sizes:
                 row('3-invalidation', '%s %s, %d cached' %
                     ('queue' if queued else 'register', kind, entries),
                     {b: bench_invalidation(runner, b, entries, kind, queued,
-                                           20)
+                                           200)
                      for b in ('ours', 'stock')})
 
 
