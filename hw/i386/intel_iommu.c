@@ -258,6 +258,7 @@ static void vtd_unrealize(DeviceState *dev)
 
     g_clear_pointer(&s->address_spaces, g_hash_table_destroy);
     vtd_walk_destroy(s);
+    vtd_ir_destroy(s);
     vtd_cache_destroy(s);
     g_clear_pointer(&s->registers, g_free);
     g_clear_pointer(&s->register_at, g_free);

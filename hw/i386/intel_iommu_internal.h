@@ -233,6 +233,8 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
                  uint16_t sid);
 void vtd_ir_invalidate(IntelIOMMUState *s, bool global, uint16_t index,
                        unsigned im);
+void vtd_ir_table_latched(IntelIOMMUState *s);
+void vtd_ir_destroy(IntelIOMMUState *s);
 int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
                      uint16_t sid);
 

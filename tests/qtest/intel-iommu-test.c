@@ -1453,6 +1453,19 @@ static void set_irte(DmaEnv *env, uint64_t irt, unsigned index, uint64_t lo,
     qtest_writeq(env->qts, irt + index * 16 + 8, hi);
 }
 
+/* 6.5.2.7: drop the cached entry @index (or all, @index < 0). */
+static void iec_invalidate(DmaEnv *env, int index)
+{
+    uint64_t lo = VTD_INV_INTERRUPT_ENTRY;
+
+    if (index >= 0) {
+        lo = FIELD_DP64(lo, INV_IEC, G, 1);
+        lo = FIELD_DP64(lo, INV_IEC, IIDX, index);
+    }
+    qvtd_queue_submit(&env->vtd, lo, 0);
+    g_assert(qvtd_queue_wait(&env->vtd));
+}
+
 /* Every interrupt-remapping fault reason from a device's MSI (7.1.3). */
 static void test_ir_faults(void)
 {
@@ -1464,6 +1477,7 @@ static void test_ir_faults(void)
     irt = qvtd_alloc_page(&env.vtd);
     qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
     g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
+    qvtd_queue_enable(&env.vtd, false);
     g_assert(qvtd_global_command(&env.vtd, R_GSTS_IRE_MASK, true));
 
     good = R_IRTE_LO_P_MASK | FIELD_DP64(0, IRTE_LO, V, 0x40) |
@@ -1497,6 +1511,7 @@ static void test_ir_faults(void)
     /* The same entry naming the right requester, or its bus: delivered. */
     set_irte(&env, irt, 7, good, FIELD_DP64(0, IRTE_HI, SVT, 1) |
              FIELD_DP64(0, IRTE_HI, SID, EDU_SID));
+    iec_invalidate(&env, 7);
     edu_msi(&env, ir_msi_address(7), 0);
     set_irte(&env, irt, 8, good, FIELD_DP64(0, IRTE_HI, SVT, 2) |
              FIELD_DP64(0, IRTE_HI, SID, 0x0000));
@@ -1510,6 +1525,75 @@ static void test_ir_faults(void)
     g_assert(qvtd_global_command(&env.vtd, R_GSTS_CFI_MASK, true));
     edu_msi(&env, 0xfee00000, 0x40);
     g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    dma_env_stop(&env);
+}
+
+/*
+ * The interrupt entry cache (6.2.5): a rewritten entry takes effect only
+ * once an IEC invalidation covers it, index-selective (with IM) or global.
+ */
+static void test_ir_entry_cache(void)
+{
+    DmaEnv env;
+    uint64_t irt, good, wrong_sid;
+    QVTDFault f;
+
+    dma_env_start(&env, "intremap=on", 4);
+    irt = qvtd_alloc_page(&env.vtd);
+    qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
+    qvtd_queue_enable(&env.vtd, false);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_IRE_MASK, true));
+    good = R_IRTE_LO_P_MASK | FIELD_DP64(0, IRTE_LO, V, 0x41);
+    wrong_sid = FIELD_DP64(0, IRTE_HI, SVT, 1) |
+                FIELD_DP64(0, IRTE_HI, SID, EDU_SID + 8);
+
+    /* Entry 9 is used, so cached; then it is taken away. */
+    set_irte(&env, irt, 9, good, 0);
+    edu_msi(&env, ir_msi_address(9), 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    set_irte(&env, irt, 9, 0, 0);
+    edu_msi(&env, ir_msi_address(9), 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    /* Another index, and a range (IM = 2: 4..7) that misses 9: cached. */
+    iec_invalidate(&env, 8);
+    qvtd_queue_submit(&env.vtd, VTD_INV_INTERRUPT_ENTRY |
+                      FIELD_DP64(0, INV_IEC, G, 1) |
+                      FIELD_DP64(0, INV_IEC, IIDX, 5) |
+                      FIELD_DP64(0, INV_IEC, IM, 2), 0);
+    g_assert(qvtd_queue_wait(&env.vtd));
+    edu_msi(&env, ir_msi_address(9), 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    /* A range that covers it (IM = 3: 8..15): the entry is gone. */
+    qvtd_queue_submit(&env.vtd, VTD_INV_INTERRUPT_ENTRY |
+                      FIELD_DP64(0, INV_IEC, G, 1) |
+                      FIELD_DP64(0, INV_IEC, IIDX, 12) |
+                      FIELD_DP64(0, INV_IEC, IM, 3), 0);
+    g_assert(qvtd_queue_wait(&env.vtd));
+    edu_msi(&env, ir_msi_address(9), 0);
+    expect_fault(&env, 9ULL << 48, VTD_FR_IR_ENTRY_NOT_PRESENT, false);
+
+    /* Global invalidation; the source check uses the cached entry too. */
+    set_irte(&env, irt, 9, good, 0);
+    iec_invalidate(&env, 9);
+    edu_msi(&env, ir_msi_address(9), 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    set_irte(&env, irt, 9, good, wrong_sid);
+    edu_msi(&env, ir_msi_address(9), 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    iec_invalidate(&env, -1);
+    edu_msi(&env, ir_msi_address(9), 0);
+    expect_fault(&env, 9ULL << 48, VTD_FR_IR_SID_MISMATCH, false);
+
+    /* A new table pointer (SIRTP) starts with an empty cache. */
+    set_irte(&env, irt, 9, good, 0);
+    iec_invalidate(&env, 9);
+    edu_msi(&env, ir_msi_address(9), 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    set_irte(&env, irt, 9, 0, 0);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
+    edu_msi(&env, ir_msi_address(9), 0);
+    expect_fault(&env, 9ULL << 48, VTD_FR_IR_ENTRY_NOT_PRESENT, false);
     dma_env_stop(&env);
 }
 
@@ -1567,5 +1651,6 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/cache/pass-through",
                    test_pass_through_cached);
     qtest_add_func("/intel-iommu/ir/faults", test_ir_faults);
+    qtest_add_func("/intel-iommu/ir/entry-cache", test_ir_entry_cache);
     return g_test_run();
 }

@@ -8,11 +8,17 @@
  * recorded through the common fault log (qualified ones unless the entry
  * sets FPD), and the interrupt is dropped.
  *
+ * Entries found present and well-formed are kept in the interrupt entry
+ * cache until an IEC invalidation (6.5.2.7) or a new SIRTP drops them, so
+ * a guest that rewrites an entry sees the change only once it
+ * invalidates, as on hardware and as with KVM's MSI routes.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/bitmap.h"
 #include "exec/address-spaces.h"
 #include "hw/pci/pci.h"
 #include "hw/i386/intel_iommu_internal.h"
@@ -88,6 +94,12 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
     if (index >= entries) {
         return vtd_ir_fault(s, sid, index, VTD_FR_IR_INDEX_OVER);
     }
+    eime = FIELD_EX64(irta, IRTA, EIME);
+    if (index < s->iec_entries && test_bit(index, s->iec_valid)) {
+        lo = s->iec[index][0];
+        hi = s->iec[index][1];
+        goto cached;
+    }
     if (address_space_read(&address_space_memory,
                            (FIELD_EX64(irta, IRTA, IRTA) << VTD_PAGE_SHIFT) +
                            index * VTD_IRTE_SIZE, MEMTXATTRS_UNSPECIFIED,
@@ -102,7 +114,6 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
         return vtd_ir_qualified_fault(s, lo, sid, index,
                                       VTD_FR_IR_ENTRY_NOT_PRESENT);
     }
-    eime = FIELD_EX64(irta, IRTA, EIME);
     /* Posted format needs CAP.PI, which this unit does not offer. */
     if ((lo & VTD_IRTE_LO_RSVD) || (hi & VTD_IRTE_HI_RSVD) ||
         FIELD_EX64(lo, IRTE_LO, IM) ||
@@ -110,6 +121,12 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
         return vtd_ir_qualified_fault(s, lo, sid, index,
                                       VTD_FR_IR_ENTRY_RESERVED);
     }
+    if (index < s->iec_entries) {
+        s->iec[index][0] = lo;
+        s->iec[index][1] = hi;
+        set_bit(index, s->iec_valid);
+    }
+cached:
     if (sid != X86_IOMMU_SID_INVALID && !vtd_ir_source_ok(hi, sid)) {
         return vtd_ir_qualified_fault(s, lo, sid, index,
                                       VTD_FR_IR_SID_MISMATCH);
@@ -146,5 +163,37 @@ void vtd_ir_invalidate(IntelIOMMUState *s, bool global, uint16_t index,
                        unsigned im)
 {
     trace_vtd_ir_invalidate(global, index, im);
+    if (global) {
+        bitmap_zero(s->iec_valid, s->iec_entries);
+    } else {
+        unsigned first = index & ~vtd_low_bits(im);
+        unsigned count = 1u << MIN(im, 16);
+
+        if (first < s->iec_entries) {
+            bitmap_clear(s->iec_valid, first,
+                         MIN(count, s->iec_entries - first));
+        }
+    }
     x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, im);
+}
+
+/* SIRTP (or reset) latched a new table: size the cache for it, empty. */
+void vtd_ir_table_latched(IntelIOMMUState *s)
+{
+    unsigned entries = 2u << FIELD_EX64(s->ir_table, IRTA, S);
+
+    if (entries != s->iec_entries) {
+        vtd_ir_destroy(s);
+        s->iec = g_malloc_n(entries, sizeof(*s->iec));
+        s->iec_valid = bitmap_new(entries);
+        s->iec_entries = entries;
+    }
+    bitmap_zero(s->iec_valid, s->iec_entries);
+}
+
+void vtd_ir_destroy(IntelIOMMUState *s)
+{
+    g_clear_pointer(&s->iec, g_free);
+    g_clear_pointer(&s->iec_valid, g_free);
+    s->iec_entries = 0;
 }

@@ -62,6 +62,7 @@ static void vtd_write_gcmd(IntelIOMMUState *s, const VTDRegister *reg,
         s->ir_table = vtd_get_reg64(s, A_IRTA);
         status |= R_GSTS_SIRTP_MASK;
         trace_vtd_ir_table_latch(s->ir_table);
+        vtd_ir_table_latched(s);
     }
     if (one_shot & R_GSTS_SFL_MASK) {
         /* CAP.AFL is 0: there is no advanced fault log to set. */
@@ -279,6 +280,7 @@ void vtd_regs_reset(IntelIOMMUState *s)
     vtd_set_reg32(s, A_IECTL, R_FECTL_IM_MASK);
     s->root_table = 0;
     s->ir_table = 0;
+    vtd_ir_table_latched(s);
     s->next_fault_record = 0;
     s->last_fault_valid = false;
 }

@@ -144,6 +144,14 @@ struct IntelIOMMUState {
     } last_fault;                   /* to record one fault per request */
     bool last_fault_valid;
 
+    /*
+     * Interrupt entry cache (6.2.5): the present, well-formed entries of
+     * the table latched by SIRTP, valid while their bit is set.
+     */
+    uint64_t (*iec)[2];
+    unsigned long *iec_valid;
+    unsigned iec_entries;
+
     /* Requesters, created on first use by the PCI core. */
     GHashTable *address_spaces;     /* VTDAddressSpace by (bus, devfn) */
     QLIST_HEAD(, VTDAddressSpace) as_list;
