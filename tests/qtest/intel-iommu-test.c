@@ -1466,6 +1466,23 @@ static void iec_invalidate(DmaEnv *env, int index)
     g_assert(qvtd_queue_wait(&env->vtd));
 }
 
+/*
+ * edu with interrupt remapping on: an empty table latched by SIRTP, the
+ * invalidation queue enabled for IEC descriptors.  Returns the table.
+ */
+static uint64_t ir_env_start(DmaEnv *env)
+{
+    uint64_t irt;
+
+    dma_env_start(env, "intremap=on", 4);
+    irt = qvtd_alloc_page(&env->vtd);
+    qvtd_writeq(&env->vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
+    g_assert(qvtd_global_command(&env->vtd, R_GSTS_SIRTP_MASK, true));
+    qvtd_queue_enable(&env->vtd, false);
+    g_assert(qvtd_global_command(&env->vtd, R_GSTS_IRE_MASK, true));
+    return irt;
+}
+
 /* Every interrupt-remapping fault reason from a device's MSI (7.1.3). */
 static void test_ir_faults(void)
 {
@@ -1473,12 +1490,7 @@ static void test_ir_faults(void)
     uint64_t irt, good;
     QVTDFault f;
 
-    dma_env_start(&env, "intremap=on", 4);
-    irt = qvtd_alloc_page(&env.vtd);
-    qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
-    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
-    qvtd_queue_enable(&env.vtd, false);
-    g_assert(qvtd_global_command(&env.vtd, R_GSTS_IRE_MASK, true));
+    irt = ir_env_start(&env);
 
     good = R_IRTE_LO_P_MASK | FIELD_DP64(0, IRTE_LO, V, 0x40) |
            FIELD_DP64(0, IRTE_LO, DST, 0 << 8);
@@ -1538,12 +1550,7 @@ static void test_ir_entry_cache(void)
     uint64_t irt, good, wrong_sid;
     QVTDFault f;
 
-    dma_env_start(&env, "intremap=on", 4);
-    irt = qvtd_alloc_page(&env.vtd);
-    qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
-    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
-    qvtd_queue_enable(&env.vtd, false);
-    g_assert(qvtd_global_command(&env.vtd, R_GSTS_IRE_MASK, true));
+    irt = ir_env_start(&env);
     good = R_IRTE_LO_P_MASK | FIELD_DP64(0, IRTE_LO, V, 0x41);
     wrong_sid = FIELD_DP64(0, IRTE_HI, SVT, 1) |
                 FIELD_DP64(0, IRTE_HI, SID, EDU_SID + 8);
