@@ -142,7 +142,8 @@ int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
  * a domain: a 4 KiB page or a whole superpage, as the walk found it.
  */
 struct VTDIOTLBEntry {
-    struct rcu_head rcu;            /* first, for g_free_rcu() */
+    struct rcu_head rcu;            /* reclaimed after readers are gone */
+    IntelIOMMUState *owner;
     uint64_t page;                  /* iova >> 12, aligned to the level */
     uint16_t did;
     uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
@@ -151,7 +152,7 @@ struct VTDIOTLBEntry {
     hwaddr iova;                    /* first input address */
     hwaddr addr;                    /* first output address */
     QLIST_ENTRY(VTDIOTLBEntry) domain_link;
-    QLIST_ENTRY(VTDIOTLBEntry) hash_link;
+    QLIST_ENTRY(VTDIOTLBEntry) hash_link;   /* or the free list */
 };
 
 /* Beyond this many entries the IOTLB starts over (a trace says so). */

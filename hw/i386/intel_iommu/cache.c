@@ -36,6 +36,9 @@ typedef struct VTDIOTLBDomain {
 
 typedef QLIST_HEAD(, VTDIOTLBEntry) VTDIOTLBBucket;
 
+/* Entries allocated at a time when the free list is empty. */
+#define VTD_IOTLB_CHUNK             256
+
 /* The hash table starts with this many buckets and doubles when full. */
 #define VTD_IOTLB_MIN_BUCKET_BITS   10
 
@@ -75,9 +78,40 @@ static void vtd_iotlb_alloc_buckets(IntelIOMMUState *s, unsigned bits)
     g_free(old);
 }
 
+static VTDIOTLBEntry *vtd_iotlb_entry_alloc(IntelIOMMUState *s)
+{
+    VTDIOTLBEntry *e = QLIST_FIRST(&s->iotlb_free);
+
+    if (!e) {
+        VTDIOTLBEntry *chunk = g_new(VTDIOTLBEntry, VTD_IOTLB_CHUNK);
+        unsigned i;
+
+        g_ptr_array_add(s->iotlb_chunks, chunk);
+        for (i = 0; i < VTD_IOTLB_CHUNK; i++) {
+            chunk[i].owner = s;
+            QLIST_INSERT_HEAD(&s->iotlb_free, &chunk[i], hash_link);
+        }
+        e = QLIST_FIRST(&s->iotlb_free);
+    }
+    QLIST_REMOVE(e, hash_link);
+    return e;
+}
+
+/* RCU callback: no lockless reader can hold the entry any more. */
+static void vtd_iotlb_entry_reclaim(struct rcu_head *head)
+{
+    VTDIOTLBEntry *e = container_of(head, VTDIOTLBEntry, rcu);
+    IntelIOMMUState *s = e->owner;
+
+    QEMU_LOCK_GUARD(&s->lock);
+    QLIST_INSERT_HEAD(&s->iotlb_free, e, hash_link);
+}
+
 void vtd_cache_init(IntelIOMMUState *s)
 {
     qemu_rec_mutex_init(&s->lock);
+    QLIST_INIT(&s->iotlb_free);
+    s->iotlb_chunks = g_ptr_array_new_with_free_func(g_free);
     s->context_gen = 1;
     s->iotlb_gen = 1;
     vtd_iotlb_alloc_buckets(s, VTD_IOTLB_MIN_BUCKET_BITS);
@@ -87,6 +121,9 @@ void vtd_cache_init(IntelIOMMUState *s)
 void vtd_cache_destroy(IntelIOMMUState *s)
 {
     vtd_iotlb_invalidate_all(s);
+    /* Reclaim callbacks touch the chunks and the lock: let them run. */
+    drain_call_rcu();
+    g_clear_pointer(&s->iotlb_chunks, g_ptr_array_unref);
     g_clear_pointer(&s->iotlb_buckets, g_free);
     g_clear_pointer(&s->iotlb_domains, g_hash_table_destroy);
     qemu_rec_mutex_destroy(&s->lock);
@@ -271,7 +308,7 @@ static void vtd_iotlb_remove(IntelIOMMUState *s, VTDIOTLBDomain *dom,
     dom->count--;
     s->iotlb_level_entries[e->level]--;
     s->iotlb_count--;
-    g_free_rcu(e, rcu);
+    call_rcu1(&e->rcu, vtd_iotlb_entry_reclaim);
 }
 
 VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
@@ -287,7 +324,7 @@ VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
     } else if (s->iotlb_count >= 1u << s->iotlb_bucket_bits) {
         vtd_iotlb_alloc_buckets(s, s->iotlb_bucket_bits + 1);
     }
-    e = g_new(VTDIOTLBEntry, 1);
+    e = vtd_iotlb_entry_alloc(s);
     e->level = t->level;
     e->did = did;
     e->mask = t->page_mask;

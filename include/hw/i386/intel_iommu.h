@@ -168,6 +168,12 @@ struct IntelIOMMUState {
     void *iotlb_buckets;            /* hash of VTDIOTLBEntry lists */
     unsigned iotlb_bucket_bits;     /* log2 of the number of buckets */
     unsigned iotlb_count;
+    /*
+     * Entries come from chunks and return to a free list one RCU grace
+     * period after they leave the IOTLB: a fill does not call malloc.
+     */
+    QLIST_HEAD(, VTDIOTLBEntry) iotlb_free;
+    GPtrArray *iotlb_chunks;
     GHashTable *iotlb_domains;      /* each domain's entries, by id */
     uint32_t iotlb_gen;             /* bumped whenever entries go away */
     unsigned iotlb_level_entries[4]; /* entries per leaf level (1-3) */
