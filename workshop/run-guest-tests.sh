@@ -10,6 +10,11 @@ pass=0 fail=0
 failed=""
 while IFS='|' read -r name kernel test opts; do
     name=$(echo "$name" | xargs)
+    # "#flaky NAME": known to fail now and then for reasons outside this
+    # device (see the comment above it); run only with VTD_GUEST_FLAKY=1.
+    if [[ "$name" == '#flaky '* ]] && [ "${VTD_GUEST_FLAKY:-0}" = 1 ]; then
+        name=${name#\#flaky }
+    fi
     case "$name" in ''|'#'*) continue ;; esac
     [ -n "$filter" ] && [[ "$name" != *$filter* ]] && continue
     kernel=$(echo "$kernel" | xargs)
