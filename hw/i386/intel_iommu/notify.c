@@ -8,7 +8,8 @@
  *     (vhost's device IOTLB, with device-iotlb=on and ats=on).
  * MAP notifiers (VFIO's shadow mappings) need caching mode: without CAP.CM
  * the guest does not invalidate after creating mappings, so nobody could
- * tell the consumer about them.
+ * tell the consumer about them.  With it they are refused too for now:
+ * replay and MAP notifications are the caching-mode work still to come.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -35,6 +36,19 @@ int vtd_notify_flag_changed(IOMMUMemoryRegion *iommu_mr,
                    vtd_address_space_bus(vas), PCI_SLOT(vas->devfn),
                    PCI_FUNC(vas->devfn));
         return -EINVAL;
+    }
+    /*
+     * MAP consumers also need a replay of the current mappings; without
+     * a replay callback the memory core would look up every 4 KiB page
+     * of a 2^64-byte region.  Refuse them until caching mode lands.
+     */
+    if (new & IOMMU_NOTIFIER_MAP) {
+        error_setg(errp, "intel-iommu: device %02x:%02x.%x needs MAP "
+                   "notifications (an assigned device?): caching mode "
+                   "notifications are not implemented yet",
+                   vtd_address_space_bus(vas), PCI_SLOT(vas->devfn),
+                   PCI_FUNC(vas->devfn));
+        return -ENOTSUP;
     }
     trace_vtd_notify_flags(vtd_address_space_bus(vas), vas->devfn, old, new);
     vas->notifier_flags = new;
