@@ -29,25 +29,19 @@ int vtd_notify_flag_changed(IOMMUMemoryRegion *iommu_mr,
     VTDAddressSpace *vas = container_of(iommu_mr, VTDAddressSpace, iommu_mr);
     IntelIOMMUState *s = vas->iommu;
 
-    if ((new & IOMMU_NOTIFIER_MAP) && !s->caching_mode) {
-        error_setg(errp, "intel-iommu: device %02x:%02x.%x needs MAP "
-                   "notifications (an assigned device?), which need "
-                   "caching-mode=on on the intel-iommu device",
-                   vtd_address_space_bus(vas), PCI_SLOT(vas->devfn),
-                   PCI_FUNC(vas->devfn));
-        return -EINVAL;
-    }
     /*
      * MAP consumers also need a replay of the current mappings; without
      * a replay callback the memory core would look up every 4 KiB page
-     * of a 2^64-byte region.  Refuse them until caching mode lands.
+     * of a 2^64-byte region.  Until caching mode lands they are refused
+     * with or without CAP.CM.
      */
     if (new & IOMMU_NOTIFIER_MAP) {
         error_setg(errp, "intel-iommu: device %02x:%02x.%x needs MAP "
-                   "notifications (an assigned device?): caching mode "
-                   "notifications are not implemented yet",
+                   "notifications (an assigned device?), %s",
                    vtd_address_space_bus(vas), PCI_SLOT(vas->devfn),
-                   PCI_FUNC(vas->devfn));
+                   PCI_FUNC(vas->devfn), s->caching_mode ?
+                   "which are not implemented yet" :
+                   "which need caching-mode=on on the intel-iommu device");
         return -ENOTSUP;
     }
     trace_vtd_notify_flags(vtd_address_space_bus(vas), vas->devfn, old, new);
