@@ -735,9 +735,14 @@ typedef struct DmaEnv {
     unsigned levels;
 } DmaEnv;
 
-static void dma_env_start(DmaEnv *env, const char *opts, unsigned levels)
+/* As dma_env_start(), with more QEMU arguments (@extra). */
+static void dma_env_start_with(DmaEnv *env, const char *opts, unsigned levels,
+                               const char *extra)
 {
-    env->qts = vtd_start("q35", opts, "-device edu,addr=04.0");
+    g_autofree char *args = g_strdup_printf("-device edu,addr=04.0 %s",
+                                            extra);
+
+    env->qts = vtd_start("q35", opts, args);
     env->pcibus = qpci_new_pc(env->qts, NULL);
     env->dev = qpci_device_find(env->pcibus, EDU_DEVFN);
     g_assert(env->dev);
@@ -747,6 +752,11 @@ static void dma_env_start(DmaEnv *env, const char *opts, unsigned levels)
     env->levels = levels;
     qvtd_set_root(&env->vtd);
     env->table = qvtd_alloc_page(&env->vtd);
+}
+
+static void dma_env_start(DmaEnv *env, const char *opts, unsigned levels)
+{
+    dma_env_start_with(env, opts, levels, "");
 }
 
 static void dma_env_stop(DmaEnv *env)
@@ -1229,6 +1239,76 @@ static void check_iotlb_invalidation(bool queued)
     cache_env_stop(&env);
 }
 
+/* edu_reads() through another edu device. */
+static uint8_t edu_reads_via(DmaEnv *env, QPCIDevice *dev, QPCIBar bar,
+                             uint64_t iova)
+{
+    QPCIDevice *first = env->dev;
+    QPCIBar first_bar = env->bar;
+    uint8_t seed;
+
+    env->dev = dev;
+    env->bar = bar;
+    seed = edu_reads(env, iova);
+    env->dev = first;
+    env->bar = first_bar;
+    return seed;
+}
+
+/*
+ * The IOTLB is tagged by domain, not by requester (6.2.3): a second
+ * device in the same domain uses what the first one cached, one
+ * invalidation covers both, and a device moved to another domain stops
+ * sharing.
+ */
+static void test_iotlb_shared_domain(void)
+{
+    DmaEnv env;
+    QPCIDevice *dev2;
+    QPCIBar bar2;
+    uint64_t table2;
+    QVTDFault f;
+
+    dma_env_start_with(&env, "", 4, "-device edu,addr=05.0");
+    dev2 = qpci_device_find(env.pcibus, QPCI_DEVFN(5, 0));
+    g_assert(dev2);
+    qpci_device_enable(dev2);
+    bar2 = qpci_iomap(dev2, 0, NULL);
+    qvtd_queue_enable(&env.vtd, false);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, DID_EDU, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    qvtd_set_context(&env.vtd, 0, QPCI_DEVFN(5, 0), DID_EDU,
+                     VTD_TT_UNTRANSLATED, 4, env.table, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, true, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1, false, true);
+    fill_pattern(env.qts, PA_SRC, 0x11);
+    fill_pattern(env.qts, PA_SRC2, 0x22);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+
+    /* The first device caches the source; the second one uses it. */
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    remap_source(&env, PA_SRC2);
+    g_assert_cmphex(edu_reads_via(&env, dev2, bar2, IOVA_SRC), ==, 0x11);
+    qvtd_invalidate_iotlb(&env.vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                          IOVA_SRC, 0);
+    g_assert_cmphex(edu_reads_via(&env, dev2, bar2, IOVA_SRC), ==, 0x22);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+
+    /* The second device moves to its own domain and tables. */
+    table2 = qvtd_alloc_page(&env.vtd);
+    qvtd_map(&env.vtd, table2, 4, IOVA_SRC, PA_SRC, 1, true, false);
+    qvtd_map(&env.vtd, table2, 4, IOVA_DST, PA_DST, 1, false, true);
+    qvtd_set_context(&env.vtd, 0, QPCI_DEVFN(5, 0), DID_EDU + 1,
+                     VTD_TT_UNTRANSLATED, 4, table2, false);
+    qvtd_invalidate_context(&env.vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                            EDU_SID + 8, 0);    /* 00:05.0 */
+    g_assert_cmphex(edu_reads_via(&env, dev2, bar2, IOVA_SRC), ==, 0x11);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_free(dev2);
+    dma_env_stop(&env);
+}
+
 static void test_iotlb_invalidation_registers(void)
 {
     check_iotlb_invalidation(false);
@@ -1647,6 +1727,8 @@ int main(int argc, char **argv)
                    test_iotlb_invalidation_registers);
     qtest_add_func("/intel-iommu/cache/iotlb-queue",
                    test_iotlb_invalidation_queue);
+    qtest_add_func("/intel-iommu/cache/iotlb-shared-domain",
+                   test_iotlb_shared_domain);
     qtest_add_func("/intel-iommu/cache/iotlb-beyond-mamv",
                    test_iotlb_invalidation_beyond_mamv);
     qtest_add_func("/intel-iommu/cache/context-registers",
