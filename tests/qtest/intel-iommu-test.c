@@ -1684,6 +1684,24 @@ static void test_ir_entry_cache(void)
     dma_env_stop(&env);
 }
 
+/*
+ * Until the device state is migrated, migration is refused with an error
+ * that names the device (rather than a guest losing its IOMMU state).
+ */
+static void test_migration_blocked(void)
+{
+    QTestState *qts = vtd_start("q35", "", "");
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': "
+                           "{ 'uri': 'exec:cat > /dev/null' } }");
+    QDict *err = qdict_get_qdict(rsp, "error");
+
+    g_assert(err);
+    g_assert(strstr(qdict_get_str(err, "desc"),
+                    "non-migratable device 'iommu-intel'"));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1739,6 +1757,7 @@ int main(int argc, char **argv)
                    test_superpage_cached_whole);
     qtest_add_func("/intel-iommu/cache/pass-through",
                    test_pass_through_cached);
+    qtest_add_func("/intel-iommu/migration/blocked", test_migration_blocked);
     qtest_add_func("/intel-iommu/ir/faults", test_ir_faults);
     qtest_add_func("/intel-iommu/ir/entry-cache", test_ir_entry_cache);
     return g_test_run();
