@@ -811,6 +811,13 @@ static void expect_fault(DmaEnv *env, uint64_t addr, uint8_t reason,
     g_assert(!qvtd_fault_pop(&env->vtd, &f));
 }
 
+/* edu reads @iova: a read fault with @reason is recorded, nothing else. */
+static void expect_read_fault(DmaEnv *env, uint64_t iova, uint8_t reason)
+{
+    edu_dma(env->qts, env->dev, env->bar, iova, EDU_BUFFER, XFER, false);
+    expect_fault(env, iova, reason, true);
+}
+
 static void check_translated_copy(const char *opts, unsigned levels,
                                   unsigned leaf_level)
 {
@@ -912,25 +919,21 @@ static void test_fault_reasons(void)
     g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
 
     /* Empty root table. */
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_ROOT_NOT_PRESENT, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_ROOT_NOT_PRESENT);
 
     /* Root present, context entry not. */
     qvtd_set_context(&env.vtd, 0, QPCI_DEVFN(7, 0), 9, VTD_TT_UNTRANSLATED,
                      4, env.table, false);
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_NOT_PRESENT, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_NOT_PRESENT);
 
     /* A depth the unit does not support (5 levels, SAGAW bit 3 clear). */
     qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 5,
                      env.table, false);
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_INVALID, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_INVALID);
 
     /* Reserved translation type 11b. */
     qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, 3, 4, env.table, false);
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_INVALID, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_INVALID);
 
     /* Reserved bits in the context entry. */
     qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
@@ -939,36 +942,31 @@ static void test_fault_reasons(void)
     qtest_writeq(env.qts, ctx_table + EDU_DEVFN * 16 + 8,
                  qtest_readq(env.qts, ctx_table + EDU_DEVFN * 16 + 8) |
                  (1ULL << 40));
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_RESERVED, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_CONTEXT_RESERVED);
 
     /* Reserved bits in the root entry. */
     qtest_writeq(env.qts, env.vtd.root_table,
                  qtest_readq(env.qts, env.vtd.root_table) | (1ULL << 5));
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_ROOT_RESERVED, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_ROOT_RESERVED);
     qtest_writeq(env.qts, env.vtd.root_table,
                  qtest_readq(env.qts, env.vtd.root_table) & ~(1ULL << 5));
 
     /* A good context entry, nothing mapped: read denied. */
     qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
                      env.table, false);
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_READ_DENIED, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_READ_DENIED);
 
     /* Reserved address bits (above the host address width) in a PTE. */
     qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC | (1ULL << 50), 1,
              true, true);
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_PAGE_TABLE_RESERVED, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_PAGE_TABLE_RESERVED);
 
     /* A next-level table pointer to where there is no memory. */
     l3 = qtest_readq(env.qts, env.table) & R_SSPTE_ADDR_MASK;
     l2 = qtest_readq(env.qts, l3) & R_SSPTE_ADDR_MASK;
     qtest_writeq(env.qts, l2 + ((IOVA_HOLE >> 21) & 0x1ff) * 8,
                  0x40000000000ULL | R_SSPTE_R_MASK | R_SSPTE_W_MASK);
-    edu_dma(env.qts, env.dev, env.bar, IOVA_HOLE, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_HOLE, VTD_FR_PAGE_TABLE_INVALID, true);
+    expect_read_fault(&env, IOVA_HOLE, VTD_FR_PAGE_TABLE_INVALID);
     dma_env_stop(&env);
 }
 
@@ -1234,8 +1232,7 @@ static void check_iotlb_invalidation(bool queued)
     qvtd_unmap(vtd, env.table, 4, IOVA_SRC, 1);
     g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
     qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU, IOVA_SRC, 0);
-    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_SRC, VTD_FR_READ_DENIED, true);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_READ_DENIED);
     cache_env_stop(&env);
 }
 
@@ -1416,8 +1413,7 @@ static void test_superpage_cached_whole(void)
                     0x22);
     qvtd_invalidate_iotlb(&env.vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
                           IOVA_HOLE + 0x1ff000, 0);
-    edu_dma(env.qts, env.dev, env.bar, IOVA_HOLE, EDU_BUFFER, XFER, false);
-    expect_fault(&env, IOVA_HOLE, VTD_FR_READ_DENIED, true);
+    expect_read_fault(&env, IOVA_HOLE, VTD_FR_READ_DENIED);
     cache_env_stop(&env);
 }
 
@@ -1445,8 +1441,7 @@ static void test_pass_through_cached(void)
     check_pattern(env.qts, PA_DST, 0x44);
 
     qvtd_invalidate_context(&env.vtd, VTD_GRAN_DEVICE_OR_PAGE, 1, EDU_SID, 0);
-    edu_dma(env.qts, env.dev, env.bar, PA_SRC, EDU_BUFFER, XFER, false);
-    expect_fault(&env, PA_SRC, VTD_FR_CONTEXT_NOT_PRESENT, true);
+    expect_read_fault(&env, PA_SRC, VTD_FR_CONTEXT_NOT_PRESENT);
 
     /* Back to pass-through once the entry is valid and invalidated. */
     qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_PASS_THROUGH, 4, 0,
