@@ -274,14 +274,11 @@ VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
                                        hwaddr iova)
 {
-    VTDIOTLBEntry *e = vtd_iotlb_last_hit(s, vas, did, iova);
     uint64_t pfn = iova >> VTD_PAGE_SHIFT;
+    VTDIOTLBEntry *e;
     unsigned level;
 
-    if (e) {
-        s->stats.iotlb_hits++;
-        return e;
-    }
+    /* vtd_translate() tried the last hit already: go to the table. */
     for (level = 1; level <= VTD_IOTLB_MAX_LEVEL; level++) {
         /* Most domains use one page size: skip the others. */
         if (!s->iotlb_level_entries[level]) {

@@ -19,12 +19,19 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
 
+/*
+ * The requester id, asked for only when a fault or a trace needs it: for
+ * devices behind bridges it is a PCI bus lookup.
+ */
+static uint16_t vtd_requester_sid(VTDAddressSpace *vas)
+{
+    return VTD_SID(vtd_address_space_bus(vas), vas->devfn);
+}
+
 static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
                                         IOMMUAccessFlags flag)
 {
     IntelIOMMUState *s = vas->iommu;
-    uint8_t bus = vtd_address_space_bus(vas);
-    uint16_t sid = VTD_SID(bus, vas->devfn);
     bool is_write = flag & IOMMU_WO;
     /* Lookups without an access (replay, vhost) record no fault. */
     bool report = flag != IOMMU_NONE;
@@ -43,7 +50,8 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
     fault = vtd_context_get_locked(s, vas, &ctx);
     if (fault) {
         if (report) {
-            vtd_fault_record(s, sid, addr, fault, is_write);
+            vtd_fault_record(s, vtd_requester_sid(vas), addr, fault,
+                             is_write);
         }
         return entry;
     }
@@ -54,7 +62,7 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
          */
         entry.translated_addr = entry.iova;
         entry.perm = IOMMU_RW;
-        trace_vtd_translate_pt(sid, addr);
+        trace_vtd_translate_pt(vtd_requester_sid(vas), addr);
         return entry;
     }
 
@@ -63,18 +71,23 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
         fault = vtd_walk_second_stage(s, ctx, addr, is_write, &t);
         if (fault) {
             if (report && !ctx->fpd) {
-                vtd_fault_record(s, sid, addr, fault, is_write);
+                vtd_fault_record(s, vtd_requester_sid(vas), addr, fault,
+                                 is_write);
             }
             return entry;
         }
         hit = vtd_iotlb_insert_locked(s, vas, ctx->did, addr, &t);
     }
-    trace_vtd_translate(sid, ctx->did, addr, hit->addr | (addr & hit->mask),
-                        hit->level, hit->perm);
+    if (trace_event_get_state_backends(TRACE_VTD_TRANSLATE)) {
+        trace_vtd_translate(vtd_requester_sid(vas), ctx->did, addr,
+                            hit->addr | (addr & hit->mask), hit->level,
+                            hit->perm);
+    }
     if (flag & ~hit->perm) {
         /* 3.6: the access needs a permission the translation lacks. */
         if (!ctx->fpd) {
-            vtd_fault_record(s, sid, addr, (flag & ~hit->perm & IOMMU_WO) ?
+            vtd_fault_record(s, vtd_requester_sid(vas), addr,
+                             (flag & ~hit->perm & IOMMU_WO) ?
                              VTD_FR_WRITE_DENIED : VTD_FR_READ_DENIED,
                              is_write);
         }
@@ -106,8 +119,7 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
             s->stats.context_hits++;
             s->stats.iotlb_hits++;
             if (trace_event_get_state_backends(TRACE_VTD_TRANSLATE)) {
-                trace_vtd_translate(VTD_SID(vtd_address_space_bus(vas),
-                                            vas->devfn), ctx->did, addr,
+                trace_vtd_translate(vtd_requester_sid(vas), ctx->did, addr,
                                     hit->addr | (addr & hit->mask),
                                     hit->level, hit->perm);
             }
