@@ -14,7 +14,6 @@
  */
 
 #include "qemu/osdep.h"
-#include "migration/vmstate.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "hw/qdev-properties.h"
@@ -250,6 +249,7 @@ static void vtd_realize(DeviceState *dev, Error **errp)
     ioapic->bus_num = Q35_PSEUDO_BUS_PLATFORM;
     ioapic->bus_fixed = true;
     X86_MACHINE(ms)->ioapic_as = &ioapic->as;
+    vtd_migration_init(s);
     trace_vtd_realize(s->cap, s->ecap);
 }
 
@@ -257,6 +257,7 @@ static void vtd_unrealize(DeviceState *dev)
 {
     IntelIOMMUState *s = INTEL_IOMMU_DEVICE(dev);
 
+    vtd_migration_destroy(s);
     g_clear_pointer(&s->address_spaces, g_hash_table_destroy);
     vtd_walk_destroy(s);
     vtd_ir_destroy(s);
@@ -273,17 +274,6 @@ static void vtd_reset_hold(Object *obj, ResetType type)
     vtd_cache_reset(s);
     vtd_address_space_switch_all(s);
 }
-
-/*
- * The device state is not migrated yet (the stream layout of the previous
- * implementation is to come, see NOTES.md): refuse migration and savevm
- * with an error naming the device, rather than let a guest lose its
- * translation and interrupt-remapping state on the other side.
- */
-static const VMStateDescription vtd_vmstate_blocker = {
-    .name = "iommu-intel",
-    .unmigratable = 1,
-};
 
 /* Property names, types and defaults are the ones users and libvirt know. */
 #define VTD_PROP_BOOL(name, field, def) \
@@ -326,7 +316,7 @@ static void vtd_class_init(ObjectClass *klass, void *data)
     device_class_set_props(dc, vtd_properties);
     dc->hotpluggable = false;
     dc->unrealize = vtd_unrealize;
-    dc->vmsd = &vtd_vmstate_blocker;
+    dc->vmsd = &vtd_vmstate;
     dc->desc = "Intel IOMMU (VT-d) DMA Remapping device";
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
     x86_class->realize = vtd_realize;

@@ -239,6 +239,11 @@ void vtd_ir_destroy(IntelIOMMUState *s);
 int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
                      uint16_t sid);
 
+/* The migration stream (intel_iommu/migration.c). */
+extern const VMStateDescription vtd_vmstate;
+void vtd_migration_init(IntelIOMMUState *s);
+void vtd_migration_destroy(IntelIOMMUState *s);
+
 /* DMA translation of one access (intel_iommu/translate.c). */
 IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
                             IOMMUAccessFlags flag, int iommu_idx);

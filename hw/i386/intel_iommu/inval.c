@@ -167,6 +167,7 @@ static bool vtd_inval_descriptor(IntelIOMMUState *s, const uint64_t *desc,
     unsigned type = FIELD_EX64(lo, INV_DESC, TYPE_LO) |
                     (FIELD_EX64(lo, INV_DESC, TYPE_HI) << 4);
 
+    s->last_desc_type = type;
     /* The descriptors of legacy invalidation use 128 bits only. */
     if (wide && (desc[2] || desc[3]) && type <= VTD_INV_WAIT) {
         return false;

@@ -283,6 +283,7 @@ void vtd_regs_reset(IntelIOMMUState *s)
     vtd_ir_table_latched(s);
     s->next_fault_record = 0;
     s->last_fault_valid = false;
+    s->last_desc_type = 0;
 }
 
 uint64_t vtd_regs_read(IntelIOMMUState *s, hwaddr addr, unsigned size)

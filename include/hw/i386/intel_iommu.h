@@ -197,6 +197,31 @@ struct IntelIOMMUState {
         uint64_t context_hits, context_misses;
         uint64_t iotlb_hits, iotlb_misses;
     } stats;
+
+    /* Type of the last descriptor the invalidation queue fetched. */
+    uint8_t last_desc_type;
+
+    /*
+     * The device state in the layout of the migration stream
+     * (intel_iommu/migration.c): filled before a save, applied after a
+     * load.  Nothing else reads it.
+     */
+    struct VTDMigrationImage {
+        uint64_t root;              /* latched root table address */
+        uint64_t intr_root;         /* latched IRT address */
+        uint64_t iq;                /* invalidation queue address */
+        uint32_t intr_size;         /* IRT entries */
+        uint16_t iq_head;           /* in descriptors of the queue's width */
+        uint16_t iq_tail;
+        uint16_t iq_size;           /* descriptors the queue holds */
+        uint16_t next_frcd_reg;
+        uint8_t iq_last_desc_type;
+        bool dmar_enabled;
+        bool qi_enabled;
+        bool intr_enabled;
+        bool intr_eime;
+        uint8_t fault_records;      /* with the extra fault records */
+    } mig;
 };
 
 #endif
