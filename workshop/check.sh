@@ -46,7 +46,9 @@ stage() {
     echo "    -> $p passed, $f failed ($((SECONDS - t0)) s, log $log)"
 }
 
+# The migration qtests also migrate to and from the stock build.
 stage qtest-intel-iommu \
+    env QTEST_QEMU_BINARY_STOCK="$stock" \
     meson test -C "$build/qemu" --no-rebuild --verbose \
     qtest-x86_64/intel-iommu-test
 stage compare-stock "$here/compare-stock.sh" "$qemu" "$stock"
