@@ -18,6 +18,10 @@
 #                         ($VTD_GUEST_BOOT)
 #   -T, --timeout SEC     kill QEMU and FAIL after SEC seconds ($VTD_GUEST_TIMEOUT, default 300)
 #   -L, --label TEXT      name of the configuration in the summary line
+#   -m, --migrate CHAIN@ROUNDS  live-migrate the guest along CHAIN (QEMU binaries,
+#                         "stock" or "ours", comma-separated; --qemu is ignored)
+#                         after the given rounds of a test run with vtdrounds=N,
+#                         e.g. stock,ours,stock@2,4 (migrate-wrapper.py)
 #   -v, --verbose         also show the console while the guest runs
 #   -s, --shell           interactive: boot to a shell on stdio (no timeout)
 #
@@ -55,6 +59,7 @@ logfile=""
 guest_dir=${VTD_GUEST_DIR:-$root/build/guest}
 timeout_s=${VTD_GUEST_TIMEOUT:-300}
 label=""
+migrate=""
 verbose=0
 shell=0
 accel=${VTD_GUEST_ACCEL:-tcg}
@@ -87,6 +92,8 @@ while [ $# -gt 0 ]; do
         --boot=*) boot=${1#*=}; shift ;;
         -T|--timeout) need "$1" $#; timeout_s=$2; shift 2 ;;
         --timeout=*) timeout_s=${1#*=}; shift ;;
+        -m|--migrate) need "$1" $#; migrate=$2; shift 2 ;;
+        --migrate=*) migrate=${1#*=}; shift ;;
         -L|--label) need "$1" $#; label=$2; shift 2 ;;
         --label=*) label=${1#*=}; shift ;;
         -v|--verbose) verbose=1; shift ;;
@@ -233,6 +240,10 @@ fi
 cmd+=("${extra_qemu[@]}" "${disk_args[@]}")
 # shellcheck disable=SC2206
 [ -n "${VTD_GUEST_QEMU_WRAPPER:-}" ] && cmd=($VTD_GUEST_QEMU_WRAPPER "${cmd[@]}")
+if [ -n "$migrate" ]; then
+    [[ $migrate =~ ^[^@]+@[0-9,]+$ ]] || die "--migrate wants CHAIN@ROUNDS, not '$migrate'"
+    cmd=("$here/migrate-wrapper.py" --chain "${migrate%@*}" --at "${migrate#*@}" "${cmd[@]}")
+fi
 
 {
     printf 'run-guest: %q' "${cmd[0]}"
