@@ -136,6 +136,16 @@ int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
                      VTDContext *ctx);
 int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
                           uint64_t iova, bool is_write, VTDTranslation *out);
+/*
+ * Every present leaf of @ctx's second-stage tables overlapping [start,
+ * last], in IOVA order; entries a DMA would fault on are skipped.  Called
+ * under s->lock.  False if the walk stopped early (a hostile table).
+ */
+typedef void VTDLeafFn(void *opaque, uint64_t iova, uint64_t size,
+                       hwaddr addr, IOMMUAccessFlags perm);
+bool vtd_walk_range(IntelIOMMUState *s, const VTDContext *ctx,
+                    uint64_t start, uint64_t last, VTDLeafFn *fn,
+                    void *opaque);
 
 /*
  * Caches (intel_iommu/cache.c).  An IOTLB entry is one leaf translation of
@@ -211,6 +221,8 @@ void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
 int vtd_notify_flag_changed(IOMMUMemoryRegion *iommu_mr,
                             IOMMUNotifierFlag old, IOMMUNotifierFlag new,
                             Error **errp);
+void vtd_replay(IOMMUMemoryRegion *iommu_mr, IOMMUNotifier *n);
+void vtd_notify_context_invalidation(IntelIOMMUState *s);
 void vtd_notify_iotlb_invalidation(IntelIOMMUState *s, int did, hwaddr addr,
                                    unsigned am);
 void vtd_notify_device_iotlb(IntelIOMMUState *s, uint16_t sid, hwaddr addr,

@@ -254,3 +254,98 @@ int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
     /* The caller checks the access against out->perm (cached or not). */
     return 0;
 }
+
+/*
+ * Walks over a range, for the shadow mappings of caching mode (notify.c).
+ * A guest can point every entry of a table at the same lower table, so the
+ * number of entries one walk reads is bounded: past the budget the walk
+ * stops and says so, and the caller treats the rest as unmapped.
+ */
+#define VTD_RANGE_WALK_BUDGET   (1u << 22)
+
+typedef struct VTDRangeWalk {
+    IntelIOMMUState *s;
+    uint64_t start;
+    uint64_t last;
+    VTDLeafFn *fn;
+    void *opaque;
+    uint32_t budget;
+} VTDRangeWalk;
+
+static bool vtd_walk_range_level(VTDRangeWalk *w, hwaddr table,
+                                 unsigned level, uint64_t base,
+                                 bool readable, bool writable)
+{
+    IntelIOMMUState *s = w->s;
+    unsigned shift = VTD_PAGE_SHIFT + (level - 1) * VTD_SS_LEVEL_BITS;
+    unsigned entries = 1u << VTD_SS_LEVEL_BITS;
+    uint64_t first = w->start > base ? (w->start - base) >> shift : 0;
+    uint64_t last = MIN((w->last - base) >> shift, entries - 1);
+
+    for (uint64_t i = first; i <= last; i++) {
+        uint64_t iova = base + (i << shift), pte;
+        bool r, wr, leaf;
+
+        if (!w->budget--) {
+            qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: more than %u "
+                          "table entries under domain tables 0x%" PRIx64
+                          ": the rest is not shadowed\n",
+                          VTD_RANGE_WALK_BUDGET, table);
+            return false;
+        }
+        if (!vtd_read_entry(s, VTD_TABLE_LEVEL(level), table + i * 8, &pte,
+                            NULL)) {
+            continue;
+        }
+        if (!FIELD_EX64(pte, SSPTE, R) && !FIELD_EX64(pte, SSPTE, W)) {
+            continue;
+        }
+        r = readable && FIELD_EX64(pte, SSPTE, R);
+        wr = writable && FIELD_EX64(pte, SSPTE, W);
+        leaf = level == 1;
+        if (level > 1 && FIELD_EX64(pte, SSPTE, PS)) {
+            if (level > 3 ||
+                !(FIELD_EX64(s->cap, CAP, SLLPS) & (1u << (level - 2)))) {
+                continue;           /* a DMA here faults: nothing mapped */
+            }
+            leaf = true;
+        }
+        if (pte & vtd_ss_reserved(s, level, leaf)) {
+            continue;
+        }
+        if (!leaf) {
+            if (!vtd_walk_range_level(w, FIELD_EX64(pte, SSPTE, ADDR) <<
+                                      VTD_PAGE_SHIFT, level - 1, iova,
+                                      r, wr)) {
+                return false;
+            }
+        } else if (r || wr) {
+            w->fn(w->opaque, iova, 1ULL << shift,
+                  pte & MAKE_64BIT_MASK(shift, 52 - shift),
+                  (r ? IOMMU_RO : 0) | (wr ? IOMMU_WO : 0));
+        }
+    }
+    return true;
+}
+
+bool vtd_walk_range(IntelIOMMUState *s, const VTDContext *ctx,
+                    uint64_t start, uint64_t last, VTDLeafFn *fn,
+                    void *opaque)
+{
+    unsigned width = MIN(VTD_PAGE_SHIFT + ctx->levels * VTD_SS_LEVEL_BITS,
+                         s->aw_bits);
+    VTDRangeWalk w = {
+        .s = s,
+        .start = start,
+        .last = MIN(last, vtd_low_bits(width)),
+        .fn = fn,
+        .opaque = opaque,
+        .budget = VTD_RANGE_WALK_BUDGET,
+    };
+
+    RCU_READ_LOCK_GUARD();
+    if (w.start > w.last) {
+        return true;
+    }
+    return vtd_walk_range_level(&w, ctx->table, ctx->levels, 0, true, true);
+}
