@@ -20,6 +20,7 @@
 #include "hw/sysbus.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_bus.h"
+#include "system/host_iommu_device.h"
 #include "hw/pci-host/q35.h"
 #include "hw/i386/pc.h"
 #include "hw/i386/apic-msidef.h"
@@ -68,8 +69,46 @@ static AddressSpace *vtd_pci_address_space(PCIBus *bus, void *opaque,
     return &vtd_address_space_get(s, bus, devfn)->as;
 }
 
+/*
+ * An assigned device (VFIO) behind the unit: its DMA goes through the host
+ * IOMMU with the shadow mappings this device pushes, which needs caching
+ * mode, and the host IOMMU must reach every address the guest may map.
+ */
+static bool vtd_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
+                                 HostIOMMUDevice *hiod, Error **errp)
+{
+    IntelIOMMUState *s = opaque;
+    HostIOMMUDeviceClass *hiodc = HOST_IOMMU_DEVICE_GET_CLASS(hiod);
+    int host_aw;
+
+    if (!s->caching_mode) {
+        error_setg(errp, "intel-iommu: assigned device %02x:%02x.%x needs "
+                   "caching-mode=on on the intel-iommu device",
+                   pci_bus_num(bus), PCI_SLOT(devfn), PCI_FUNC(devfn));
+        return false;
+    }
+    if (hiodc->get_cap) {
+        host_aw = hiodc->get_cap(hiod, HOST_IOMMU_DEVICE_CAP_AW_BITS, errp);
+        if (host_aw < 0) {
+            return false;
+        }
+        if (host_aw < s->aw_bits) {
+            error_setg(errp, "intel-iommu: aw-bits=%u is wider than the "
+                       "%d bits the host IOMMU maps for assigned device "
+                       "%02x:%02x.%x: use aw-bits=%d",
+                       s->aw_bits, host_aw, pci_bus_num(bus),
+                       PCI_SLOT(devfn), PCI_FUNC(devfn),
+                       host_aw >= VTD_HOST_AW_48BIT ? VTD_HOST_AW_48BIT :
+                       VTD_HOST_AW_39BIT);
+            return false;
+        }
+    }
+    return true;
+}
+
 static const PCIIOMMUOps vtd_pci_iommu_ops = {
     .get_address_space = vtd_pci_address_space,
+    .set_iommu_device = vtd_set_iommu_device,
 };
 
 /*

@@ -228,6 +228,7 @@ static void vtd_iommu_memory_region_class_init(ObjectClass *klass,
 
     imrc->translate = vtd_translate;
     imrc->notify_flag_changed = vtd_notify_flag_changed;
+    imrc->replay = vtd_replay;
 }
 
 static const TypeInfo vtd_iommu_memory_region_info = {

@@ -28,6 +28,7 @@ static bool vtd_inval_context(IntelIOMMUState *s, unsigned gran,
         return false;
     }
     vtd_context_cache_invalidate(s, gran, did, sid, fm);
+    vtd_notify_context_invalidation(s);
     return true;
 }
 

@@ -131,6 +131,8 @@ static int vtd_post_load(void *opaque, int version_id)
     vtd_ir_table_latched(s);
     vtd_cache_flush(s);
     vtd_address_space_switch_all(s);
+    /* Consumers (VFIO, vhost) follow the tables that came in. */
+    vtd_notify_context_invalidation(s);
     return 0;
 }
 

@@ -93,6 +93,7 @@ struct VTDAddressSpace {
     /* IOMMU notifiers registered on @iommu_mr (VFIO, vhost) */
     IOMMUNotifierFlag notifier_flags;
     QLIST_ENTRY(VTDAddressSpace) notified;
+    GHashTable *shadows;            /* MAP notifier -> what it was told */
 };
 
 struct IntelIOMMUState {
@@ -196,6 +197,7 @@ struct IntelIOMMUState {
     struct {
         uint64_t context_hits, context_misses;
         uint64_t iotlb_hits, iotlb_misses;
+        uint64_t shadow_maps, shadow_unmaps;    /* caching-mode events */
     } stats;
 
     /* Type of the last descriptor the invalidation queue fetched. */
