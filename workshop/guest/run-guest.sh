@@ -18,6 +18,9 @@
 #                         ($VTD_GUEST_BOOT)
 #   -T, --timeout SEC     kill QEMU and FAIL after SEC seconds ($VTD_GUEST_TIMEOUT, default 300)
 #   -L, --label TEXT      name of the configuration in the summary line
+#   -p, --payload QEMU    also unpack QEMU binary QEMU ("ours", "stock" or a path) in
+#                         the guest at /opt/qemu (build-qemu-payload.sh): tests that
+#                         run QEMU inside the guest (nested device assignment)
 #   -m, --migrate CHAIN@ROUNDS  live-migrate the guest along CHAIN (QEMU binaries,
 #                         "stock" or "ours", comma-separated; --qemu is ignored)
 #                         after the given rounds of a test run with vtdrounds=N,
@@ -60,6 +63,7 @@ guest_dir=${VTD_GUEST_DIR:-$root/build/guest}
 timeout_s=${VTD_GUEST_TIMEOUT:-300}
 label=""
 migrate=""
+payload=""
 verbose=0
 shell=0
 accel=${VTD_GUEST_ACCEL:-tcg}
@@ -92,6 +96,8 @@ while [ $# -gt 0 ]; do
         --boot=*) boot=${1#*=}; shift ;;
         -T|--timeout) need "$1" $#; timeout_s=$2; shift 2 ;;
         --timeout=*) timeout_s=${1#*=}; shift ;;
+        -p|--payload) need "$1" $#; payload=$2; shift 2 ;;
+        --payload=*) payload=${1#*=}; shift ;;
         -m|--migrate) need "$1" $#; migrate=$2; shift 2 ;;
         --migrate=*) migrate=${1#*=}; shift ;;
         -L|--label) need "$1" $#; label=$2; shift 2 ;;
@@ -132,6 +138,16 @@ case $boot in
 esac
 [ "$boot" = pvh ] && kernel="$guest_dir/vmlinux-$series"
 
+# A second archive after the initramfs: the kernel unpacks both.
+if [ -n "$payload" ]; then
+    case $payload in
+        ours) payload=$root/build/qemu/qemu-system-x86_64 ;;
+        stock) payload=$root/build/stock/qemu-system-x86_64 ;;
+    esac
+    pfile="$guest_dir/payload-$(echo "$payload" | md5sum | cut -c1-8).cpio.gz"
+    "$here/build-qemu-payload.sh" "$payload" "$pfile" || die "build-qemu-payload.sh failed"
+fi
+
 # ---------------------------------------------------------------- log
 stamp=$(date +%Y%m%d-%H%M%S)
 if [ -z "$logfile" ]; then
@@ -151,6 +167,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [ -n "$payload" ]; then
+    cat "$initrd" "$pfile" > "$tmp/initrd.cpio.gz"
+    initrd=$tmp/initrd.cpio.gz
+fi
 
 # ---------------------------------------------------------------- disks
 disk_args=()

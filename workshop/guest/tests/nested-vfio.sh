@@ -1,0 +1,197 @@
+#!/bin/sh
+# nested-vfio: nested device assignment, with a QEMU inside the guest.
+#
+# The guest (L1) binds edu (00:04.0, from the runner's -device edu) to
+# vfio-pci and runs the QEMU of its payload (run-guest.sh --payload) as a
+# nested machine (L2) with intel-iommu,caching-mode=on and that edu
+# assigned, driven through qtest as an L2 guest driver would drive VT-d:
+# tables in L2 memory, register invalidations.  The L1 QEMU's VFIO is then
+# the consumer of intel-iommu's MAP/UNMAP notifications, and the real edu
+# (in L0) does DMA through both IOMMUs.  Checked:
+#   - an assigned device without caching-mode=on is refused at start;
+#   - enabling translation replays the existing mapping (MAP);
+#   - edu copies through it, data lands in L2 memory;
+#   - unmapping plus a page invalidation sends UNMAP, and edu's next read
+#     of that IOVA is blocked (a DMAR fault in L1's log);
+#   - remapping read-only elsewhere sends MAP with the new page and
+#     permission; repeating the invalidation sends nothing;
+#   - moving the device to another domain (context invalidation) unmaps
+#     the old domain's pages and maps the new one's;
+#   - pass-through: DMA at guest-physical addresses, no notifications;
+#   - the exact MAP/UNMAP sequence, from the L1 QEMU's trace.
+# shellcheck source=../rootfs/usr/lib/vtd/common.sh
+. /usr/lib/vtd/common.sh
+
+qemu=/opt/qemu/qemu-system-x86_64
+bdf=0000:00:04.0
+[ -x $qemu ] || fail "no QEMU payload (run-guest.sh --payload)"
+
+section "edu to vfio-pci"
+[ -e /sys/bus/pci/devices/$bdf ] || fail "no edu at $bdf"
+echo vfio-pci > /sys/bus/pci/devices/$bdf/driver_override
+echo $bdf > /sys/bus/pci/drivers_probe
+group=$(basename "$(readlink /sys/bus/pci/devices/$bdf/iommu_group)")
+[ -e "/dev/vfio/$group" ] || fail "edu is not bound to vfio-pci (group $group)"
+echo "edu $bdf: vfio-pci, iommu group $group"
+
+# The nested machine: intel-iommu options, then QEMU options; qtest
+# commands on stdin.  intel-iommu comes before the devices it covers.
+l2() {  # IOMMU-OPTIONS QEMU-OPTIONS...
+    _iommu=$1
+    shift
+    $qemu -M q35 -accel qtest -qtest stdio -display none -nodefaults -m 128 \
+        -L /opt/qemu/share -pidfile /tmp/l2.pid -device "$_iommu" \
+        -device vfio-pci,host=$bdf,addr=04.0 "$@"
+}
+# The command writer (a subshell feeding l2's stdin, which writes its
+# replies to $out) keeps count of what it sent: l2_sync waits until QEMU has
+# answered all of it, or has exited; l2_end then ends QEMU (nothing in
+# qtest tells a machine to quit).
+out=/tmp/l2.out
+sent=0
+cmds() {  # one qtest command per argument
+    for c in "$@"; do
+        echo "$c"
+        sent=$((sent + 1))
+    done
+}
+l2_sync() {
+    _t=0
+    while [ "$(grep -c -E '^(OK|FAIL|ERR)' $out 2>/dev/null)" -lt $sent ]; do
+        [ -s /tmp/l2.pid ] && ! kill -0 "$(cat /tmp/l2.pid)" 2>/dev/null && return
+        [ $_t -ge 600 ] && return
+        sleep 0.1
+        _t=$((_t + 1))
+    done
+}
+l2_end() {
+    l2_sync
+    [ -s /tmp/l2.pid ] && kill "$(cat /tmp/l2.pid)" 2>/dev/null
+    true
+}
+
+section "without caching mode"
+rm -f /tmp/l2.pid $out
+l2_end | l2 intel-iommu > $out 2>&1
+cp $out /tmp/l2-nocm.out
+if grep -q "needs caching-mode=on" /tmp/l2-nocm.out; then
+    echo "refused: $(grep -m1 caching-mode /tmp/l2-nocm.out)"
+else
+    cat /tmp/l2-nocm.out
+    fail "vfio-pci without caching-mode=on was not refused"
+fi
+
+section "caching mode"
+V=0xfed90000        # L2's VT-d registers
+B=0xe0000000        # edu BAR0 in L2
+dma() {  # SRC DST LEN CMD: edu DMA, then let L0's edu run it
+    cmds "writeq $((B + 0x80)) $1" "writeq $((B + 0x88)) $2" \
+         "writeq $((B + 0x90)) $3" "writeq $((B + 0x98)) $4"
+    l2_sync
+    sleep 0.5
+    cmds "readl $((B + 0x98))"
+}
+psi() {  # page-selective IOTLB invalidation of IOVA $1 in domain $2
+    cmds "writeq $((V + 0xf0)) $1" \
+         "writeq $((V + 0xf8)) $((0xb000000000000000 | ($2 << 32)))"
+}
+rm -f /tmp/l2.pid $out
+sent=0
+{
+    # PCI: edu's BAR0 at $B, memory and bus master on.
+    cmds "outl 0xcf8 0x80002010" "outl 0xcfc $B" \
+         "outl 0xcf8 0x80002004" "outl 0xcfc 0x6" "readl $B"
+    # Domain 1: IOVA 0x1000000 -> 0x400000 and 0x1001000 -> 0x401000,
+    # 4-level tables at 0x102000.
+    cmds "writeq 0x100000 0x101001" \
+         "writeq 0x101200 0x102001" "writeq 0x101208 0x102" \
+         "writeq 0x102000 0x103003" "writeq 0x103000 0x104003" \
+         "writeq 0x104040 0x105003" "writeq 0x105000 0x400003" \
+         "writeq 0x105008 0x401003"
+    # Domain 2: IOVA 0x2000000 -> 0x600000, tables at 0x112000.
+    cmds "writeq 0x112000 0x113003" "writeq 0x113000 0x114003" \
+         "writeq 0x114080 0x115003" "writeq 0x115000 0x600003"
+    # Root table, global context and IOTLB invalidation, translation on.
+    cmds "writeq $((V + 0x20)) 0x100000" "writel $((V + 0x18)) 0x40000000" \
+         "writeq $((V + 0x28)) 0xa000000000000000" \
+         "writeq $((V + 0xf8)) 0x9000000000000000" \
+         "writel $((V + 0x18)) 0xc0000000" "readl $((V + 0x1c))"
+    cmds "write 0x400000 16 0x00112233445566778899aabbccddeeff"
+    dma 0x1000000 0x40000 16 1
+    dma 0x40000 0x1000100 16 3
+    cmds "read 0x400100 16"
+    # Unmap the page, invalidate it: UNMAP; edu's read is blocked.
+    cmds "writeq 0x105000 0" && psi 0x1000000 1
+    dma 0x1000000 0x40000 16 1
+    # Read-only, another page: MAP; the same invalidation again: nothing.
+    cmds "write 0x500000 16 0xffeeddccbbaa99887766554433221100" \
+         "writeq 0x105000 0x500001" && psi 0x1000000 1 && psi 0x1000000 1
+    dma 0x1000000 0x40000 16 1
+    dma 0x40000 0x1001000 16 3
+    cmds "read 0x401000 16"
+    # ... and edu cannot write the read-only page.
+    dma 0x40000 0x1000000 16 3
+    # Domain 2 for the device: context entry, device-selective invalidation.
+    cmds "write 0x600000 16 0x0123456789abcdef0123456789abcdef" \
+         "writeq 0x101200 0x112001" "writeq 0x101208 0x202" \
+         "writeq $((V + 0x28)) $((0xe000000000000000 | (0x20 << 16)))"
+    dma 0x2000000 0x40000 16 1
+    dma 0x40000 0x2000100 16 3
+    cmds "read 0x600100 16"
+    # Domain 1's pages are gone for the device.
+    dma 0x1001000 0x40000 16 1
+    # Pass-through (TT 2): the address space becomes an alias of L2's
+    # memory, VFIO maps that itself; no notifications.
+    cmds "writeq 0x101200 0x9" \
+         "writeq $((V + 0x28)) $((0xe000000000000000 | (0x20 << 16)))"
+    dma 0x600000 0x40000 16 1
+    dma 0x40000 0x600200 16 3
+    cmds "read 0x600200 16"
+    l2_end
+} | l2 intel-iommu,caching-mode=on -D /tmp/l2.trace \
+       -trace vtd_replay -trace vtd_shadow_map -trace vtd_shadow_unmap \
+       > $out 2> /tmp/l2.err
+grep -v '^\[[RSI] ' /tmp/l2.err || true
+replies=$(grep -c '^OK' /tmp/l2.out)
+echo "L2 qtest: $replies replies"
+grep -q 'FAIL' /tmp/l2.out && { cat /tmp/l2.out; fail "a qtest command failed"; }
+edu_id=$(grep '^OK 0x' /tmp/l2.out | head -n1 | cut -d' ' -f2)
+echo "edu id through vfio-pci: $edu_id"
+case $edu_id in *10000ed) ;; *) fail "edu not visible in L2 (id $edu_id)" ;; esac
+reads=$(grep -E '^OK 0x[0-9a-f]{32}$' /tmp/l2.out | cut -d' ' -f2)
+echo "data read back in L2:" $reads
+[ "$(echo "$reads" | sed -n 1p)" = 0x00112233445566778899aabbccddeeff ] ||
+    fail "edu's copy through the shadow mapping did not arrive"
+[ "$(echo "$reads" | sed -n 2p)" = 0xffeeddccbbaa99887766554433221100 ] ||
+    fail "edu's copy after the read-only remap did not arrive"
+[ "$(echo "$reads" | sed -n 3p)" = 0x0123456789abcdef0123456789abcdef ] ||
+    fail "edu's copy in domain 2 did not arrive"
+[ "$(echo "$reads" | sed -n 4p)" = 0x0123456789abcdef0123456789abcdef ] ||
+    fail "edu's copy in pass-through did not arrive"
+
+section "MAP/UNMAP sequence"
+sed -n 's/^[0-9.:@ ]*\(vtd_[a-z_]*\) bus 0x00 devfn 0x20 /\1 /p' /tmp/l2.trace |
+    sed 's/ size 0x\([0-9a-f]*\)/ size 0x\1/' > /tmp/l2.events
+cat /tmp/l2.events
+cat > /tmp/l2.expected <<'EOF'
+vtd_replay 0x0..0xfedfffff
+vtd_shadow_map MAP iova 0x1000000 size 0x1000 -> 0x400000 perm 3
+vtd_shadow_map MAP iova 0x1001000 size 0x1000 -> 0x401000 perm 3
+vtd_replay 0xfef00000..0xffffffffffffffff
+vtd_shadow_unmap UNMAP iova 0x1000000 size 0x1000
+vtd_shadow_map MAP iova 0x1000000 size 0x1000 -> 0x500000 perm 1
+vtd_shadow_unmap UNMAP iova 0x1000000 size 0x1000
+vtd_shadow_unmap UNMAP iova 0x1001000 size 0x1000
+vtd_shadow_map MAP iova 0x2000000 size 0x1000 -> 0x600000 perm 3
+EOF
+diff /tmp/l2.expected /tmp/l2.events || fail "unexpected MAP/UNMAP sequence"
+
+section "faults in L1"
+dmesg | grep 'DMAR: \[DMA' || true
+dmesg | grep -q 'DMAR: \[DMA Read.*00:04.0\] fault addr 0x1000000 ' ||
+    fail "edu's read of the unmapped IOVA was not blocked"
+dmesg | grep -q 'DMAR: \[DMA Write.*00:04.0\] fault addr 0x1000000 ' ||
+    fail "edu's write to the read-only IOVA was not blocked"
+dmesg | grep -q 'DMAR: \[DMA Read.*00:04.0\] fault addr 0x1001000 ' ||
+    fail "edu read domain 1's page after the switch to domain 2"
+echo "nested-vfio: shadow mappings followed the L2 tables [$(cut -d' ' -f1 /proc/uptime)s]"
