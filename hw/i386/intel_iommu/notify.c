@@ -183,14 +183,34 @@ static void vtd_shadow_prune(VTDAddressSpace *vas)
     }
 }
 
-/* Unmap, and forget, every shadowed leaf of @n overlapping [start, last]. */
+/* The lowest shadowed leaf overlapping [start, last], or NULL. */
+static const DMAMap *vtd_shadow_first(IOVATree *tree, uint64_t start,
+                                      uint64_t last)
+{
+    DMAMap range = { .iova = start, .size = last - start };
+    const DMAMap *found = iova_tree_find(tree, &range), *lower;
+
+    while (found && found->iova > start) {
+        range.size = found->iova - 1 - start;
+        lower = iova_tree_find(tree, &range);
+        if (!lower) {
+            break;
+        }
+        found = lower;
+    }
+    return found;
+}
+
+/*
+ * Unmap, and forget, every shadowed leaf of @n overlapping [start, last],
+ * in IOVA order.
+ */
 static void vtd_shadow_drop(VTDAddressSpace *vas, IOMMUNotifier *n,
                             IOVATree *tree, uint64_t start, uint64_t last)
 {
-    const DMAMap range = { .iova = start, .size = last - start };
     const DMAMap *found;
 
-    while ((found = iova_tree_find(tree, &range))) {
+    while ((found = vtd_shadow_first(tree, start, last))) {
         DMAMap old = *found;
         IOMMUTLBEvent event = {
             .type = IOMMU_NOTIFIER_UNMAP,

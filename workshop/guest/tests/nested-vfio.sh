@@ -159,7 +159,7 @@ edu_id=$(grep '^OK 0x' /tmp/l2.out | head -n1 | cut -d' ' -f2)
 echo "edu id through vfio-pci: $edu_id"
 case $edu_id in *10000ed) ;; *) fail "edu not visible in L2 (id $edu_id)" ;; esac
 reads=$(grep -E '^OK 0x[0-9a-f]{32}$' /tmp/l2.out | cut -d' ' -f2)
-echo "data read back in L2:" $reads
+echo "data read back in L2: $(echo "$reads" | tr "\n" " ")"
 [ "$(echo "$reads" | sed -n 1p)" = 0x00112233445566778899aabbccddeeff ] ||
     fail "edu's copy through the shadow mapping did not arrive"
 [ "$(echo "$reads" | sed -n 2p)" = 0xffeeddccbbaa99887766554433221100 ] ||
