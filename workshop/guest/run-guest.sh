@@ -21,6 +21,8 @@
 #   -p, --payload QEMU    also unpack QEMU binary QEMU ("ours", "stock" or a path) in
 #                         the guest at /opt/qemu (build-qemu-payload.sh): tests that
 #                         run QEMU inside the guest (nested device assignment)
+#   -w, --wrap NAME       run QEMU under workshop/guest/NAME-wrapper.sh (e.g. testpmd:
+#                         a vhost-user NIC with DPDK's testpmd as its backend)
 #   -m, --migrate CHAIN@ROUNDS  live-migrate the guest along CHAIN (QEMU binaries,
 #                         "stock" or "ours", comma-separated; --qemu is ignored)
 #                         after the given rounds of a test run with vtdrounds=N,
@@ -64,6 +66,7 @@ timeout_s=${VTD_GUEST_TIMEOUT:-300}
 label=""
 migrate=""
 payload=""
+wrap=""
 verbose=0
 shell=0
 accel=${VTD_GUEST_ACCEL:-tcg}
@@ -96,6 +99,8 @@ while [ $# -gt 0 ]; do
         --boot=*) boot=${1#*=}; shift ;;
         -T|--timeout) need "$1" $#; timeout_s=$2; shift 2 ;;
         --timeout=*) timeout_s=${1#*=}; shift ;;
+        -w|--wrap) need "$1" $#; wrap=$2; shift 2 ;;
+        --wrap=*) wrap=${1#*=}; shift ;;
         -p|--payload) need "$1" $#; payload=$2; shift 2 ;;
         --payload=*) payload=${1#*=}; shift ;;
         -m|--migrate) need "$1" $#; migrate=$2; shift 2 ;;
@@ -261,6 +266,10 @@ fi
 cmd+=("${extra_qemu[@]}" "${disk_args[@]}")
 # shellcheck disable=SC2206
 [ -n "${VTD_GUEST_QEMU_WRAPPER:-}" ] && cmd=($VTD_GUEST_QEMU_WRAPPER "${cmd[@]}")
+if [ -n "$wrap" ]; then
+    [ -x "$here/$wrap-wrapper.sh" ] || die "no wrapper $here/$wrap-wrapper.sh"
+    cmd=("$here/$wrap-wrapper.sh" "${cmd[@]}")
+fi
 if [ -n "$migrate" ]; then
     [[ $migrate =~ ^[^@]+@[0-9,]+$ ]] || die "--migrate wants CHAIN@ROUNDS, not '$migrate'"
     cmd=("$here/migrate-wrapper.py" --chain "${migrate%@*}" --at "${migrate#*@}" "${cmd[@]}")
@@ -331,9 +340,14 @@ times=$(tr -d '\r' < "$logfile" | grep -a -E "^VTD-GUEST-TIME: " | tail -n1 || t
 boot_s=$(echo "$times" | sed -n 's/.* init=\([0-9.]*\)s.*/\1/p')
 end_s=$(echo "$times" | sed -n 's/.* end=\([0-9.]*\)s.*/\1/p')
 
+# A wrapper's own verdict on what it saw from the host side.
+host_check=$(tr -d '\r' < "$logfile" | grep -a -E "^VTD-HOST-CHECK: " | tail -n1 || true)
+
 status=FAIL
 reason=""
-if [ "$result" = "VTD-GUEST-RESULT: PASS $test" ]; then
+if [ "${host_check#VTD-HOST-CHECK: FAIL }" != "$host_check" ]; then
+    reason="host side: ${host_check#VTD-HOST-CHECK: FAIL }"
+elif [ "$result" = "VTD-GUEST-RESULT: PASS $test" ]; then
     status=PASS
 elif grep -q "KVM internal error" "$tmp/qemu.out"; then
     reason="KVM internal error: $(grep -a -m1 -E 'emulation failure|Suberror' "$tmp/qemu.out")"
