@@ -21,6 +21,7 @@
 #include "libqos/fw_cfg.h"
 #include "hw/pci/pci_regs.h"
 #include "libqos/intel-iommu.h"
+#include "qemu/range.h"
 
 #define CAP_DEFAULT         0x00d2008c222f0606ULL
 #define IVA_OFFSET          0xf0        /* ECAP.IRO * 16 */
@@ -1933,6 +1934,242 @@ static void test_migration_other_hardware(void)
     dma_env_stop(&env);
 }
 
+/* ---- robustness ------------------------------------------------------- */
+
+/*
+ * Where the random test lets the device write: event MSIs and wait
+ * descriptors' status writes land in guest RAM below this, never in
+ * MMIO (a write into MMCONFIG could move edu's BAR under the test).
+ */
+#define RANDOM_RAM_LIMIT    0x8000000ULL
+
+/* An entry for a table: mostly plausible, sometimes anything at all. */
+static uint64_t random_entry(GRand *rand, uint64_t target)
+{
+    uint64_t any = ((uint64_t)g_rand_int(rand) << 32) | g_rand_int(rand);
+
+    switch (g_rand_int_range(rand, 0, 4)) {
+    case 0:
+        return any;
+    case 1:
+        return 0;
+    case 2:     /* points back into the test's own tables: loops */
+        return target | (any & 0xfff);
+    default:    /* present, somewhere in RAM, random low flag bits */
+        return (any & (RANDOM_RAM_LIMIT - 1) & ~0xfffULL) | (any & 0xf8f) | 3;
+    }
+}
+
+static void random_register_write(DmaEnv *env, GRand *rand)
+{
+    static const unsigned sizes[] = { 1, 2, 4, 8 };
+    unsigned size = sizes[g_rand_int_range(rand, 0, 4)];
+    uint32_t off = g_rand_int_range(rand, 0, QVTD_WINDOW_SIZE) & ~(size - 1);
+    uint64_t val = ((uint64_t)g_rand_int(rand) << 32) | g_rand_int(rand);
+    uint64_t addr = env->vtd.base + off;
+
+    /* Event addresses stay in RAM (see RANDOM_RAM_LIMIT). */
+    if (ranges_overlap(off, size, A_FEDATA, A_FEUADDR + 4 - A_FEDATA) ||
+        ranges_overlap(off, size, A_IEDATA, A_IEUADDR + 4 - A_IEDATA)) {
+        return;
+    }
+    switch (size) {
+    case 1:
+        qtest_writeb(env->qts, addr, val);
+        break;
+    case 2:
+        qtest_writew(env->qts, addr, val);
+        break;
+    case 4:
+        qtest_writel(env->qts, addr, val);
+        break;
+    default:
+        qtest_writeq(env->qts, addr, val);
+        break;
+    }
+}
+
+static void random_descriptor(DmaEnv *env, GRand *rand)
+{
+    uint64_t lo = ((uint64_t)g_rand_int(rand) << 32) | g_rand_int(rand);
+    uint64_t hi = ((uint64_t)g_rand_int(rand) << 32) | g_rand_int(rand);
+    uint64_t slot = env->vtd.queue + env->vtd.queue_tail;
+
+    /*
+     * Half of them well formed, with random fields; the others mostly a
+     * real type with random bits.  A wait descriptor's status goes to RAM.
+     */
+    switch (g_rand_int_range(rand, 0, 10)) {
+    case 0:
+        lo = FIELD_DP64(VTD_INV_CONTEXT_CACHE, INV_CC, G,
+                        g_rand_int_range(rand, 1, 4));
+        lo = FIELD_DP64(lo, INV_CC, DID, g_rand_int_range(rand, 0, 3));
+        lo = FIELD_DP64(lo, INV_CC, SID, g_rand_boolean(rand) ? EDU_SID
+                        : g_rand_int(rand));
+        lo = FIELD_DP64(lo, INV_CC, FM, g_rand_int_range(rand, 0, 4));
+        hi = 0;
+        break;
+    case 1:
+    case 2:
+        lo = FIELD_DP64(VTD_INV_IOTLB, INV_IOTLB, G,
+                        g_rand_int_range(rand, 1, 4));
+        lo = FIELD_DP64(lo, INV_IOTLB, DID, g_rand_int_range(rand, 0, 3));
+        hi = FIELD_DP64(0, INV_IOTLB_HI, AM, g_rand_int_range(rand, 0, 40));
+        hi = FIELD_DP64(hi, INV_IOTLB_HI, ADDR, g_rand_boolean(rand) ?
+                        IOVA_SRC >> 12 : g_rand_int(rand));
+        break;
+    case 3:
+        lo = FIELD_DP64(VTD_INV_INTERRUPT_ENTRY, INV_IEC, G,
+                        g_rand_boolean(rand));
+        lo = FIELD_DP64(lo, INV_IEC, IM, g_rand_int_range(rand, 0, 32));
+        lo = FIELD_DP64(lo, INV_IEC, IIDX, g_rand_int(rand));
+        hi = 0;
+        break;
+    case 4:
+        lo = FIELD_DP64(VTD_INV_WAIT, INV_WAIT, SW, 1);
+        lo = FIELD_DP64(lo, INV_WAIT, IF, g_rand_boolean(rand));
+        break;
+    default:
+        lo = (lo & ~0xfULL) | g_rand_int_range(rand, 1, 8);
+        break;
+    }
+    if ((lo & 0xf) == VTD_INV_WAIT) {
+        hi &= (RANDOM_RAM_LIMIT - 1) & ~3ULL;
+    }
+    qtest_writeq(env->qts, slot, lo);
+    qtest_writeq(env->qts, slot + 8, hi);
+    env->vtd.queue_tail = (env->vtd.queue_tail + 16) % 4096;
+    qvtd_writeq(&env->vtd, A_IQT, env->vtd.queue_tail);
+}
+
+/*
+ * Hostile guest input, seeded: random entries in the root, context, page
+ * and interrupt tables (including loops and pointers outside RAM), random
+ * writes of every size to every register, random invalidation
+ * descriptors, while edu does DMA at random addresses and sends random
+ * MSIs.  QEMU must stay up, and after a system reset the device must
+ * come back as new and translate and remap as before.
+ * QTEST_VTD_RANDOM_STEPS (default 600) sets the length; the seed is the
+ * test's (--seed, printed at the start).
+ */
+static void test_random_guest(void)
+{
+    const char *env_steps = getenv("QTEST_VTD_RANDOM_STEPS");
+    unsigned steps = env_steps ? atoi(env_steps) : 600;
+    uint32_t seed = g_test_rand_int();
+    g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+    uint64_t tables[8], irt, cap, ecap, iova;
+    unsigned ntables = 0;
+    DmaEnv env;
+    QVTDFault f;
+
+    g_test_message("seed %" PRIu32 ", %u steps", seed, steps);
+    dma_env_start(&env, "intremap=on", 4);
+    cap = qvtd_readq(&env.vtd, A_CAP);
+    ecap = qvtd_readq(&env.vtd, A_ECAP);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, true, true);
+    qvtd_queue_enable(&env.vtd, false);
+    irt = qvtd_alloc_page(&env.vtd);
+    qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_IRE_MASK, true));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    qvtd_writel(&env.vtd, A_FEADDR, 0xfee00000);
+    qvtd_writel(&env.vtd, A_IEADDR, 0xfee00000);
+    /* Every page the driver allocated: root, context, page tables. */
+    for (uint64_t pa = QVTD_TABLE_MEMORY; pa < env.vtd.next_page &&
+         ntables < ARRAY_SIZE(tables); pa += 4096) {
+        tables[ntables++] = pa;
+    }
+
+    for (unsigned i = 0; i < steps; i++) {
+        uint64_t page = tables[g_rand_int_range(rand, 0, ntables)];
+
+        switch (g_rand_int_range(rand, 0, 11)) {
+        case 0:
+        case 1:
+            qtest_writeq(env.qts, page + g_rand_int_range(rand, 0, 512) * 8,
+                         random_entry(rand, tables[g_rand_int_range(rand, 0,
+                                                              ntables)]));
+            break;
+        case 2:
+            random_register_write(&env, rand);
+            break;
+        case 3:
+            random_descriptor(&env, rand);
+            if (g_rand_boolean(rand)) {
+                /* Clear IQE/ITE/ICE so that the queue goes on. */
+                qvtd_writel(&env.vtd, A_FSTS, 0x7f);
+            }
+            break;
+        case 4:
+            set_irte(&env, irt, g_rand_int_range(rand, 0, 300),
+                     random_entry(rand, irt), random_entry(rand, irt));
+            break;
+        case 5:
+            /* Mostly remappable format, any handle. */
+            edu_msi(&env, 0xfee00000 | (g_rand_int(rand) & 0xffffc) |
+                    (g_rand_int_range(rand, 0, 4) ? R_IR_ADDR_FORMAT_MASK
+                                                  : 0),
+                    g_rand_int(rand));
+            break;
+        case 6:
+            /* Table pointers and global commands, any combination. */
+            if (g_rand_int_range(rand, 0, 4)) {
+                /* Mostly back to the real tables. */
+                qvtd_writeq(&env.vtd, A_RTADDR, tables[0]);
+                qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
+            } else {
+                qvtd_writeq(&env.vtd, g_rand_boolean(rand) ? A_RTADDR : A_IRTA,
+                            random_entry(rand, tables[0]));
+            }
+            qvtd_writel(&env.vtd, A_GCMD, g_rand_int(rand) &
+                        (R_GSTS_TE_MASK | R_GSTS_SRTP_MASK | R_GSTS_QIE_MASK |
+                         R_GSTS_IRE_MASK | R_GSTS_SIRTP_MASK |
+                         R_GSTS_CFI_MASK));
+            break;
+        case 7:
+            /* What a fault handler does: clear the record and status. */
+            qvtd_writel(&env.vtd, FIELD_EX64(cap, CAP, FRO) * 16 + 12,
+                        R_FRCD_HI_F_MASK >> 32);
+            qvtd_writel(&env.vtd, A_FSTS, 0xff);
+            break;
+        default:
+            iova = g_rand_boolean(rand) ? IOVA_SRC + (g_rand_int(rand) & 0xfff)
+                   : ((uint64_t)g_rand_int(rand) << 20) ^ g_rand_int(rand);
+            edu_dma(env.qts, env.dev, env.bar,
+                    g_rand_boolean(rand) ? iova : EDU_BUFFER,
+                    g_rand_boolean(rand) ? EDU_BUFFER : iova, 64,
+                    g_rand_boolean(rand));
+            break;
+        }
+    }
+    /* Still there. */
+    g_assert_cmphex(qvtd_readl(&env.vtd, A_VER), ==, 0x10);
+
+    /* After a reset: the device as new, and working. */
+    qtest_system_reset(env.qts);
+    check_reset_window(&env.vtd, cap, ecap);
+    qpci_device_enable(env.dev);
+    env.bar = qpci_iomap(env.dev, 0, NULL);
+    qvtd_init(&env.vtd, env.qts);
+    qvtd_set_root(&env.vtd);
+    env.table = qvtd_alloc_page(&env.vtd);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, true, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1, false, true);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    fill_pattern(env.qts, PA_SRC, 0x5a);
+    edu_copy(&env, IOVA_SRC, IOVA_DST);
+    check_pattern(env.qts, PA_DST, 0x5a);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    expect_read_fault(&env, IOVA_DST, VTD_FR_READ_DENIED);
+    dma_env_stop(&env);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1999,6 +2236,8 @@ int main(int argc, char **argv)
                    test_migration_fault_records);
     qtest_add_func("/intel-iommu/migration/other-hardware",
                    test_migration_other_hardware);
+    qtest_add_func("/intel-iommu/robustness/random-guest",
+                   test_random_guest);
     qtest_add_func("/intel-iommu/ir/faults", test_ir_faults);
     qtest_add_func("/intel-iommu/ir/entry-cache", test_ir_entry_cache);
     return g_test_run();
