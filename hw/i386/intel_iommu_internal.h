@@ -251,6 +251,9 @@ void vtd_ir_destroy(IntelIOMMUState *s);
 int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
                      uint16_t sid);
 
+/* `info intel-iommu` (intel_iommu/info.c): the text it prints. */
+GString *vtd_info_text(IntelIOMMUState *s);
+
 /* The migration stream (intel_iommu/migration.c). */
 extern const VMStateDescription vtd_vmstate;
 void vtd_migration_init(IntelIOMMUState *s);

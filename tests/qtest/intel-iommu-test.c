@@ -1934,6 +1934,53 @@ static void test_migration_other_hardware(void)
     dma_env_stop(&env);
 }
 
+/* ---- observability ---------------------------------------------------- */
+
+static void assert_contains(const char *text, const char *what)
+{
+    if (!strstr(text, what)) {
+        g_test_message("'%s' not in the output:", what);
+        g_test_message("%s", text);
+    }
+    g_assert(strstr(text, what));
+}
+
+/*
+ * `info intel-iommu` shows what the guest set up, each requester's
+ * context, the caches, and faults even after the guest cleared them.
+ */
+static void test_info_hmp(void)
+{
+    g_autofree char *info = NULL, *expect = NULL;
+    DmaEnv env;
+
+    ir_env_start(&env);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 7, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, true, false);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    expect_read_fault(&env, IOVA_SRC + 0x3000, VTD_FR_READ_DENIED);
+
+    info = qtest_hmp(env.qts, "info intel-iommu");
+    assert_contains(info, "aw-bits 48, caching-mode off");
+    assert_contains(info, "intremap on");
+    assert_contains(info, "DMA remapping: on, root table");
+    assert_contains(info, "Queued invalidation: on");
+    assert_contains(info, "Interrupt remapping: on");
+    expect = g_strdup_printf("00:04.0  domain 7, translated, 4-level tables "
+                             "at 0x%" PRIx64 " (cached); address space "
+                             "translated", env.table);
+    assert_contains(info, expect);
+    assert_contains(info, "IOTLB: 1 entries (4K 1, 2M 0, 1G 0)");
+    assert_contains(info, "Faults: 1 seen");
+    g_free(expect);
+    expect = g_strdup_printf("00:04.0  reason 0x06  read 0x%" PRIx64,
+                             (uint64_t)(IOVA_SRC + 0x3000));
+    assert_contains(info, expect);
+    dma_env_stop(&env);
+}
+
 /* ---- robustness ------------------------------------------------------- */
 
 /*
@@ -2236,6 +2283,7 @@ int main(int argc, char **argv)
                    test_migration_fault_records);
     qtest_add_func("/intel-iommu/migration/other-hardware",
                    test_migration_other_hardware);
+    qtest_add_func("/intel-iommu/info/hmp", test_info_hmp);
     qtest_add_func("/intel-iommu/robustness/random-guest",
                    test_random_guest);
     qtest_add_func("/intel-iommu/ir/faults", test_ir_faults);

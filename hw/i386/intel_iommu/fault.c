@@ -13,6 +13,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/timer.h"
 #include "exec/address-spaces.h"
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
@@ -100,9 +101,13 @@ void vtd_fault_status_update(IntelIOMMUState *s)
     }
 }
 
-/* 7.3.1: log one primary fault. */
-void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
-                      unsigned reason, bool is_write)
+/*
+ * 7.3.1: log one primary fault.  Returns 1 if it went into a record, 0 if
+ * it was dropped for overflow, -1 if it is the request already recorded.
+ */
+static int vtd_fault_record_one(IntelIOMMUState *s, uint16_t sid,
+                                uint64_t addr, unsigned reason,
+                                bool is_write)
 {
     uint32_t fsts = vtd_get_reg32(s, A_FSTS);
     unsigned index = s->next_fault_record;
@@ -117,7 +122,7 @@ void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
                   is_write ? "write" : "read", addr);
 
     if (fsts & R_FSTS_PFO_MASK) {
-        return;     /* overflow pending: new faults are not recorded */
+        return 0;       /* overflow pending: new faults are not recorded */
     }
     /*
      * The memory core replays a failed DMA in pieces of at most 8 bytes,
@@ -132,7 +137,7 @@ void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
         s->last_fault.is_write == is_write &&
         (vtd_get_reg64(s, vtd_frcd_addr(s->last_fault.index) + 8) &
          R_FRCD_HI_F_MASK)) {
-        return;
+        return -1;
     }
     if (vtd_get_reg64(s, frcd + 8) & R_FRCD_HI_F_MASK) {
         vtd_set_reg32(s, A_FSTS, fsts | R_FSTS_PFO_MASK);
@@ -154,6 +159,29 @@ void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
     vtd_fault_status_update(s);
     if (!had_cause) {
         vtd_event_raise(s, A_FECTL);
+    }
+    return hi ? 1 : 0;
+}
+
+/* Remember a fault for `info intel-iommu`. */
+static void vtd_fault_log(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
+                          unsigned reason, bool is_write, bool recorded)
+{
+    s->fault_log[s->faults_seen++ % ARRAY_SIZE(s->fault_log)] =
+        (struct VTDFaultLogEntry) {
+            .when_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL),
+            .addr = addr, .sid = sid, .reason = reason,
+            .is_write = is_write, .recorded = recorded,
+        };
+}
+
+void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
+                      unsigned reason, bool is_write)
+{
+    int recorded = vtd_fault_record_one(s, sid, addr, reason, is_write);
+
+    if (recorded >= 0) {
+        vtd_fault_log(s, sid, addr, reason, is_write, recorded);
     }
 }
 

@@ -200,6 +200,20 @@ struct IntelIOMMUState {
         uint64_t shadow_maps, shadow_unmaps;    /* caching-mode events */
     } stats;
 
+    /*
+     * The last faults seen, recorded or dropped, for `info intel-iommu`:
+     * the guest's driver clears its fault records, this stays.
+     */
+    struct VTDFaultLogEntry {
+        int64_t when_ns;            /* QEMU_CLOCK_VIRTUAL */
+        uint64_t addr;
+        uint16_t sid;
+        uint8_t reason;
+        bool is_write;
+        bool recorded;              /* false: dropped for overflow */
+    } fault_log[16];
+    uint64_t faults_seen;           /* next slot: faults_seen % 16 */
+
     /* Type of the last descriptor the invalidation queue fetched. */
     uint8_t last_desc_type;
 
