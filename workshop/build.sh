@@ -1,6 +1,7 @@
 #!/bin/bash
 # Configure (once) and build QEMU from SRC into BUILD.
 # Usage: build.sh SRC BUILD [ninja targets...]
+# VTD_CONFIGURE_EXTRA: more configure options (make check-asan's sanitizers).
 set -euo pipefail
 src=$(cd "$1" && pwd)
 build=$2
@@ -12,6 +13,7 @@ flags="--target-list=x86_64-softmmu --disable-docs --disable-install-blobs
 --disable-gtk --disable-sdl --disable-vnc --disable-opengl --disable-xen
 --disable-werror --disable-user --python=/usr/bin/python3
 --enable-trace-backends=log"
+[ -n "${VTD_CONFIGURE_EXTRA:-}" ] && flags="$flags $VTD_CONFIGURE_EXTRA"
 
 export PATH=/usr/lib/ccache:$PATH
 CCACHE_BASEDIR=$(dirname "$src")

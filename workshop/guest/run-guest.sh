@@ -21,6 +21,8 @@
 #   -p, --payload QEMU    also unpack QEMU binary QEMU ("ours", "stock" or a path) in
 #                         the guest at /opt/qemu (build-qemu-payload.sh): tests that
 #                         run QEMU inside the guest (nested device assignment)
+#   --reboot              let the guest reboot (no -no-reboot): tests that reset
+#                         the machine themselves (reboot-loop)
 #   -w, --wrap NAME       run QEMU under workshop/guest/NAME-wrapper.sh (e.g. testpmd:
 #                         a vhost-user NIC with DPDK's testpmd as its backend)
 #   -m, --migrate CHAIN@ROUNDS  live-migrate the guest along CHAIN (QEMU binaries,
@@ -67,6 +69,7 @@ label=""
 migrate=""
 payload=""
 wrap=""
+reboot=0
 verbose=0
 shell=0
 accel=${VTD_GUEST_ACCEL:-tcg}
@@ -99,6 +102,7 @@ while [ $# -gt 0 ]; do
         --boot=*) boot=${1#*=}; shift ;;
         -T|--timeout) need "$1" $#; timeout_s=$2; shift 2 ;;
         --timeout=*) timeout_s=${1#*=}; shift ;;
+        --reboot) reboot=1; shift ;;
         -w|--wrap) need "$1" $#; wrap=$2; shift 2 ;;
         --wrap=*) wrap=${1#*=}; shift ;;
         -p|--payload) need "$1" $#; payload=$2; shift 2 ;;
@@ -255,8 +259,9 @@ for d in /usr/share/seabios /usr/lib/ipxe/qemu /usr/share/qemu; do
 done
 
 cmd=("$qemu" -machine "$machine" "${accel_args[@]}" -m 1G -smp 2
-     -nodefaults -nographic -no-reboot "${fw[@]}"
+     -nodefaults -nographic "${fw[@]}"
      -kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+[ "$reboot" = 1 ] || cmd+=(-no-reboot)
 if [ "$shell" = 1 ]; then
     cmd+=(-serial mon:stdio)
 else
