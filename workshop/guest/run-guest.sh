@@ -23,7 +23,7 @@
 #                         run QEMU inside the guest (nested device assignment)
 #   --reboot              let the guest reboot (no -no-reboot): tests that reset
 #                         the machine themselves (reboot-loop)
-#   -w, --wrap NAME       run QEMU under workshop/guest/NAME-wrapper.sh (e.g. testpmd:
+#   -w, --wrap NAME       run QEMU under workshop/guest/NAME-wrapper.* (e.g. testpmd:
 #                         a vhost-user NIC with DPDK's testpmd as its backend)
 #   -m, --migrate CHAIN@ROUNDS  live-migrate the guest along CHAIN (QEMU binaries,
 #                         "stock" or "ours", comma-separated; --qemu is ignored)
@@ -272,8 +272,9 @@ cmd+=("${extra_qemu[@]}" "${disk_args[@]}")
 # shellcheck disable=SC2206
 [ -n "${VTD_GUEST_QEMU_WRAPPER:-}" ] && cmd=($VTD_GUEST_QEMU_WRAPPER "${cmd[@]}")
 if [ -n "$wrap" ]; then
-    [ -x "$here/$wrap-wrapper.sh" ] || die "no wrapper $here/$wrap-wrapper.sh"
-    cmd=("$here/$wrap-wrapper.sh" "${cmd[@]}")
+    wrapper=$(ls "$here/$wrap-wrapper".* 2>/dev/null | head -n1)
+    [ -x "$wrapper" ] || die "no wrapper $here/$wrap-wrapper.*"
+    cmd=("$wrapper" "${cmd[@]}")
 fi
 if [ -n "$migrate" ]; then
     [[ $migrate =~ ^[^@]+@[0-9,]+$ ]] || die "--migrate wants CHAIN@ROUNDS, not '$migrate'"
