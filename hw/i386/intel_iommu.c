@@ -345,6 +345,31 @@ static const Property vtd_properties[] = {
     DEFINE_PROP_UINT32("version", IntelIOMMUState, cfg.ignored_version, 0),
 };
 
+/* What `-device intel-iommu,help` says of each property. */
+static const struct {
+    const char *name;
+    const char *description;
+} vtd_property_help[] = {
+    { "aw-bits", "host address width: 39, 48 or 57 bits "
+      "(3-, 4- or 5-level tables)" },
+    { "caching-mode", "CAP.CM: the guest invalidates new mappings too "
+      "(needed by assigned devices)" },
+    { "dma-translation", "DMA remapping at all (off: interrupt "
+      "remapping only)" },
+    { "dma-drain", "CAP.DRD/DWD: read and write draining" },
+    { "snoop-control", "ECAP.SC: snoop control" },
+    { "fault-records", "number of fault recording registers (1-64)" },
+    { "x-scalable-mode", "scalable mode (experimental, not walked yet)" },
+    { "x-flts", "first-stage translation in scalable mode (experimental)" },
+    { "fs1gp", "1 GiB first-stage pages (CAP.FS1GP)" },
+    { "x-pasid-mode", "PASID support (experimental)" },
+    { "eim", "x2APIC interrupt destinations (extended interrupt mode)" },
+    { "x-buggy-eim", "old machine types' eim=auto behaviour" },
+    { "stale-tm", "IOAPIC interrupts keep the entry's trigger mode "
+      "(old machine types)" },
+    { "version", "accepted for compatibility, no effect" },
+};
+
 static void vtd_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
@@ -353,6 +378,11 @@ static void vtd_class_init(ObjectClass *klass, void *data)
 
     rc->phases.hold = vtd_reset_hold;
     device_class_set_props(dc, vtd_properties);
+    for (unsigned i = 0; i < ARRAY_SIZE(vtd_property_help); i++) {
+        object_class_property_set_description(klass,
+                                              vtd_property_help[i].name,
+                                              vtd_property_help[i].description);
+    }
     dc->hotpluggable = false;
     dc->unrealize = vtd_unrealize;
     dc->vmsd = &vtd_vmstate;
