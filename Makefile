@@ -10,6 +10,7 @@ PRISTINE := $(BUILD)/pristine
 SRC := $(BUILD)/src
 QEMU_BUILD := $(BUILD)/qemu
 STOCK_BUILD := $(BUILD)/stock
+ASAN_BUILD := $(BUILD)/asan
 QEMU := $(QEMU_BUILD)/qemu-system-x86_64
 STOCK := $(STOCK_BUILD)/qemu-system-x86_64
 GUEST := $(BUILD)/guest
@@ -19,7 +20,7 @@ W := $(ROOT)/workshop
 QTEST_TARGETS := tests/qtest/intel-iommu-test
 
 .PHONY: help deps base tree build stock guest run check series bench bench-quick \
-        check-series clean distclean
+        check-series check-asan clean distclean
 
 help:
 	@echo "make run     set everything up, boot the test guest on our intel-iommu"
@@ -29,6 +30,7 @@ help:
 	@echo "make stock   build the unmodified base (upstream intel-iommu)"
 	@echo "make build   build our QEMU only;  make guest  build the test guests"
 	@echo "make bench   instruction counts vs stock and no IOMMU (bench-quick: <5 min)"
+	@echo "make check-asan  qtests and a guest on an AddressSanitizer+UBSan build"
 
 deps:
 	@$(W)/deps.sh
@@ -59,6 +61,13 @@ check-series: series
 
 check: build stock guest
 	@$(W)/check.sh
+
+# Our QEMU built with AddressSanitizer and UndefinedBehaviorSanitizer, its
+# qtests and a guest run on it (build/asan, a build of its own).
+check-asan: tree guest
+	@VTD_CONFIGURE_EXTRA="--enable-asan --enable-ubsan" \
+		$(W)/build.sh $(SRC) $(ASAN_BUILD) qemu-system-x86_64 $(QTEST_TARGETS)
+	@$(W)/check-asan.sh $(ASAN_BUILD)
 
 # Benchmarks against stock upstream and no IOMMU (callgrind); results in
 # build/bench-results, not committed.

@@ -3,7 +3,8 @@
 #   1. qtests through QEMU's meson test setup (tests/qtest/intel-iommu-test)
 #   2. side-by-side comparison of the guest-visible registers with stock
 #   3. end-to-end Linux guest tests
-#   4. the patch series: git am on the pristine base, same tree, builds
+#   4. Debian's libvirt running the guest with <iommu model='intel'>
+#   5. the patch series: git am on the pristine base, same tree, builds
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +54,7 @@ stage qtest-intel-iommu \
     qtest-x86_64/intel-iommu-test
 stage compare-stock "$here/compare-stock.sh" "$qemu" "$stock"
 stage guest "$here/run-guest-tests.sh" "$qemu"
+stage libvirt "$here/libvirt-test.sh" "$qemu" "$stock" "$build/guest"
 stage series bash -c "'$here/make-series.py' '$root' '$build/pristine' \
     '$build/series-work' '$build/series' &&
     '$here/check-series.sh' '$build/series' '$build/series-work' '$build/src'"
