@@ -35,11 +35,14 @@ QTEST_QEMU_BINARY=$build/qemu-system-x86_64 \
 report "qtests ($(grep -c '^ok' "$log") cases, random-guest 3000 steps)" $? "$log"
 
 # Guests: DMA and interrupt remapping, caching mode with ATS, network.
+# They boot the bzImage: QEMU's PVH loader reads the kernel's ELF note
+# with a misaligned 8-byte load (hw/i386/x86-common.c), which UBSan
+# reports for the 6.12 vmlinux; that is the base's, not the device's.
 while read -r -u 3 name series test args; do
     log=$logs/asan-guest-$name.log
     # shellcheck disable=SC2086
     VTD_GUEST_TIMEOUT=600 "$here/guest/run-guest.sh" -q "$build/qemu-system-x86_64" \
-        -k "$series" -t "$test" -l "$log" $args > "$log.summary" 2>&1
+        --boot bzimage -k "$series" -t "$test" -l "$log" $args > "$log.summary" 2>&1
     rc=$?
     cat "$log.summary" >> "$log"
     report "guest $name" $rc "$log"
