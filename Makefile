@@ -11,6 +11,7 @@ SRC := $(BUILD)/src
 QEMU_BUILD := $(BUILD)/qemu
 STOCK_BUILD := $(BUILD)/stock
 ASAN_BUILD := $(BUILD)/asan
+DOCS_BUILD := $(BUILD)/docs
 QEMU := $(QEMU_BUILD)/qemu-system-x86_64
 STOCK := $(STOCK_BUILD)/qemu-system-x86_64
 GUEST := $(BUILD)/guest
@@ -20,7 +21,7 @@ W := $(ROOT)/workshop
 QTEST_TARGETS := tests/qtest/intel-iommu-test
 
 .PHONY: help deps base tree build stock guest run check series bench bench-quick \
-        check-series check-asan clean distclean
+        check-series check-asan docs clean distclean
 
 help:
 	@echo "make run     set everything up, boot the test guest on our intel-iommu"
@@ -31,6 +32,7 @@ help:
 	@echo "make build   build our QEMU only;  make guest  build the test guests"
 	@echo "make bench   instruction counts vs stock and no IOMMU (bench-quick: <5 min)"
 	@echo "make check-asan  qtests and a guest on an AddressSanitizer+UBSan build"
+	@echo "make docs    QEMU's manuals with our pages (build/docs/docs/manual)"
 
 deps:
 	@$(W)/deps.sh
@@ -68,6 +70,15 @@ check-asan: tree guest
 	@VTD_CONFIGURE_EXTRA="--enable-asan --enable-ubsan" \
 		$(W)/build.sh $(SRC) $(ASAN_BUILD) qemu-system-x86_64 $(QTEST_TARGETS)
 	@$(W)/check-asan.sh $(ASAN_BUILD)
+
+# QEMU's manuals, with docs/system/devices/intel-iommu.rst and
+# docs/devel/intel-iommu.rst, through QEMU's own sphinx setup.
+docs: tree
+	@VTD_EXTRA_PKGS="python3-sphinx python3-sphinx-rtd-theme" $(W)/deps.sh
+	@VTD_CONFIGURE_EXTRA="--enable-docs" $(W)/build.sh $(SRC) $(DOCS_BUILD) html
+	@test -s $(DOCS_BUILD)/docs/manual/system/devices/intel-iommu.html
+	@test -s $(DOCS_BUILD)/docs/manual/devel/intel-iommu.html
+	@echo "docs: $(DOCS_BUILD)/docs/manual/system/devices/intel-iommu.html"
 
 # Benchmarks against stock upstream and no IOMMU (callgrind); results in
 # build/bench-results, not committed.

@@ -4,7 +4,8 @@
 #   2. side-by-side comparison of the guest-visible registers with stock
 #   3. end-to-end Linux guest tests
 #   4. Debian's libvirt running the guest with <iommu model='intel'>
-#   5. the patch series: git am on the pristine base, same tree, builds
+#   5. QEMU's manuals with our pages, through its sphinx setup (make docs)
+#   6. the patch series: git am on the pristine base, same tree, builds
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +56,7 @@ stage qtest-intel-iommu \
 stage compare-stock "$here/compare-stock.sh" "$qemu" "$stock"
 stage guest "$here/run-guest-tests.sh" "$qemu"
 stage libvirt "$here/libvirt-test.sh" "$qemu" "$stock" "$build/guest"
+stage docs make -C "$root" -s docs
 stage series bash -c "'$here/make-series.py' '$root' '$build/pristine' \
     '$build/series-work' '$build/series' &&
     '$here/check-series.sh' '$build/series' '$build/series-work' '$build/src'"
