@@ -1946,12 +1946,14 @@ static void assert_contains(const char *text, const char *what)
 }
 
 /*
- * `info intel-iommu` shows what the guest set up, each requester's
- * context, the caches, and faults even after the guest cleared them.
+ * `info intel-iommu` (and x-query-intel-iommu) shows what the guest set
+ * up, each requester's context, the caches, and faults even after the
+ * guest cleared them.
  */
 static void test_info_hmp(void)
 {
     g_autofree char *info = NULL, *expect = NULL;
+    QDict *rsp;
     DmaEnv env;
 
     ir_env_start(&env);
@@ -1978,6 +1980,12 @@ static void test_info_hmp(void)
     expect = g_strdup_printf("00:04.0  reason 0x06  read 0x%" PRIx64,
                              (uint64_t)(IOVA_SRC + 0x3000));
     assert_contains(info, expect);
+
+    /* The same text through QMP. */
+    rsp = qtest_qmp_assert_success_ref(env.qts,
+                                       "{ 'execute': 'x-query-intel-iommu' }");
+    assert_contains(qdict_get_str(rsp, "human-readable-text"), expect);
+    qobject_unref(rsp);
     dma_env_stop(&env);
 }
 

@@ -1,5 +1,5 @@
 /*
- * Intel VT-d emulation: `info intel-iommu` (HMP)
+ * Intel VT-d emulation: `info intel-iommu` (HMP), x-query-intel-iommu (QMP)
  *
  * What a user debugging a guest's DMA wants to see in one place: the
  * configuration and what the guest enabled, each requester's context
@@ -15,6 +15,9 @@
 #include "qemu/osdep.h"
 #include "qemu/bitops.h"
 #include "qemu/timer.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-misc-target.h"
+#include "qapi/type-helpers.h"
 #include "monitor/monitor.h"
 #include "monitor/hmp-target.h"
 #include "hw/pci/pci.h"
@@ -208,16 +211,36 @@ GString *vtd_info_text(IntelIOMMUState *s)
     return out;
 }
 
-void hmp_info_intel_iommu(Monitor *mon, const QDict *qdict)
+static IntelIOMMUState *vtd_find(void)
 {
     Object *obj = object_resolve_path_type("", TYPE_INTEL_IOMMU_DEVICE,
                                            NULL);
+
+    return obj ? INTEL_IOMMU_DEVICE(obj) : NULL;
+}
+
+HumanReadableText *qmp_x_query_intel_iommu(Error **errp)
+{
+    IntelIOMMUState *s = vtd_find();
     g_autoptr(GString) out = NULL;
 
-    if (!obj) {
+    if (!s) {
+        error_setg(errp, "No intel-iommu device");
+        return NULL;
+    }
+    out = vtd_info_text(s);
+    return human_readable_text_from_str(out);
+}
+
+void hmp_info_intel_iommu(Monitor *mon, const QDict *qdict)
+{
+    IntelIOMMUState *s = vtd_find();
+    g_autoptr(GString) out = NULL;
+
+    if (!s) {
         monitor_printf(mon, "No intel-iommu device\n");
         return;
     }
-    out = vtd_info_text(INTEL_IOMMU_DEVICE(obj));
+    out = vtd_info_text(s);
     monitor_puts(mon, out->str);
 }
