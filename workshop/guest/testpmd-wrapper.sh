@@ -20,8 +20,12 @@ for ((i = 0; i < ${#args[@]}; i++)); do
     [ "${args[i]}" = -serial ] && console=${args[i + 1]#file:}
 done
 [ -n "$console" ] || { echo "testpmd-wrapper: no -serial file:" >&2; exit 2; }
-command -v dpdk-testpmd >/dev/null ||
-    { echo "testpmd-wrapper: dpdk-testpmd missing (apt-get install dpdk-dev)" >&2; exit 2; }
+if ! command -v dpdk-testpmd >/dev/null; then
+    echo "testpmd-wrapper: installing Debian's dpdk-dev (testpmd)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        dpdk-dev librte-net-vhost23 librte-mempool-ring23 >&2 ||
+        { echo "testpmd-wrapper: cannot install dpdk-dev" >&2; exit 2; }
+fi
 
 tmp=$(mktemp -d)
 sock=$tmp/vhost-user.sock
