@@ -1725,6 +1725,90 @@ static void test_ir_entry_cache(void)
     dma_env_stop(&env);
 }
 
+/* ---- delivered interrupts ---------------------------------------------- */
+
+/* Whether @vector is pending (IRR) in the local APIC of CPU @cpu. */
+static bool lapic_irr_has(QTestState *qts, unsigned cpu, unsigned vector)
+{
+    g_autofree char *out = qtest_hmp(qts, "info lapic %u", cpu);
+    g_autofree char *want = g_strdup_printf(" %u ", vector);
+    char *irr = strstr(out, "IRR\t");
+    char *end;
+
+    g_assert(irr);
+    end = strchr(irr, '\n');
+    g_assert(end);
+    *end = '\0';
+    return strstr(irr + 3, want);
+}
+
+/*
+ * IOAPIC pin @pin in remappable format (5.1.5.1): format bit 48,
+ * interrupt index [14:0] in bits 63:49 and [15] in bit 11, the vector
+ * field repeating the IRTE's, edge triggered, unmasked.
+ */
+#define IOAPIC_BASE         0xfec00000ULL
+static void ioapic_remappable(QTestState *qts, unsigned pin, unsigned index,
+                              uint8_t vector)
+{
+    uint64_t rte = vector | (1ULL << 48) |
+                   ((uint64_t)(index & 0x7fff) << 49) |
+                   ((uint64_t)(index >> 15) << 11);
+
+    qtest_writel(qts, IOAPIC_BASE, 0x10 + pin * 2);
+    qtest_writel(qts, IOAPIC_BASE + 0x10, rte);
+    qtest_writel(qts, IOAPIC_BASE, 0x11 + pin * 2);
+    qtest_writel(qts, IOAPIC_BASE + 0x10, rte >> 32);
+}
+
+/*
+ * Interrupts arrive where the IRTE says: an edu MSI and an IOAPIC pin,
+ * both in remappable format, raise the IRTE's vector in the IRTE's
+ * destination CPU only; a rewritten IRTE takes effect after its IEC
+ * invalidation, not before.
+ */
+static void test_ir_delivered(void)
+{
+    uint64_t irt, entry;
+    DmaEnv env;
+    QVTDFault f;
+
+    dma_env_start_with(&env, "intremap=on", 4, "-smp 2");
+    irt = qvtd_alloc_page(&env.vtd);
+    qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
+    qvtd_queue_enable(&env.vtd, false);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_IRE_MASK, true));
+
+    /* MSI: entry 20, vector 0x61, physical destination APIC 1 (xAPIC). */
+    entry = R_IRTE_LO_P_MASK | FIELD_DP64(0, IRTE_LO, V, 0x61) |
+            FIELD_DP64(0, IRTE_LO, DST, 1 << 8);
+    set_irte(&env, irt, 20, entry, 0);
+    edu_msi(&env, ir_msi_address(20), 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_assert(lapic_irr_has(env.qts, 1, 0x61));
+    g_assert(!lapic_irr_has(env.qts, 0, 0x61));
+
+    /* Vector 0x62 in the table; the cached entry still says 0x61. */
+    set_irte(&env, irt, 20, FIELD_DP64(entry, IRTE_LO, V, 0x62), 0);
+    edu_msi(&env, ir_msi_address(20), 0);
+    g_assert(!lapic_irr_has(env.qts, 1, 0x62));
+    iec_invalidate(&env, 20);
+    edu_msi(&env, ir_msi_address(20), 0);
+    g_assert(lapic_irr_has(env.qts, 1, 0x62));
+
+    /* IOAPIC pin 5: entry 21, vector 0x63, destination APIC 0. */
+    set_irte(&env, irt, 21, R_IRTE_LO_P_MASK |
+             FIELD_DP64(0, IRTE_LO, V, 0x63), 0);
+    ioapic_remappable(env.qts, 5, 21, 0x63);
+    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 5, 1);
+    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 5, 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_assert(lapic_irr_has(env.qts, 0, 0x63));
+    g_assert(!lapic_irr_has(env.qts, 1, 0x63));
+    dma_env_stop(&env);
+}
+
 /* ---- migration --------------------------------------------------------- */
 
 /* The register bytes that the stream carries verbatim (csr). */
@@ -2296,5 +2380,6 @@ int main(int argc, char **argv)
                    test_random_guest);
     qtest_add_func("/intel-iommu/ir/faults", test_ir_faults);
     qtest_add_func("/intel-iommu/ir/entry-cache", test_ir_entry_cache);
+    qtest_add_func("/intel-iommu/ir/delivered", test_ir_delivered);
     return g_test_run();
 }
