@@ -9,44 +9,17 @@ on that disk), the disk is removed with device_del; on "VTD-HOTPLUG:
 plug" a new virtio-blk with the same image (iommu_platform=on) goes back
 into the same port.  Progress goes to stderr.
 """
-import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from wrapper_qmp import Qmp
+
 
 def log(msg):
     print('hotplug-wrapper: ' + msg, file=sys.stderr, flush=True)
-
-
-class Qmp:
-    def __init__(self, path, deadline):
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.file = self.sock.makefile('rw')
-        self.file.readline()
-        self.cmd('qmp_capabilities')
-
-    def cmd(self, name, **args):
-        self.file.write(json.dumps({'execute': name, 'arguments': args}))
-        self.file.flush()
-        while True:
-            msg = json.loads(self.file.readline())
-            if 'return' in msg:
-                return msg['return']
-            if 'error' in msg:
-                raise RuntimeError('%s: %s' % (name, msg['error']['desc']))
 
 
 def main():

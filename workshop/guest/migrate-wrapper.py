@@ -17,14 +17,14 @@ The console goes to the same file from every QEMU (the -serial file: option
 becomes an appending chardev).  Progress goes to stderr.  The exit status
 is the last QEMU's, or 1 if a migration fails.
 """
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from wrapper_qmp import Qmp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -36,41 +36,6 @@ NAMED = {
 
 def log(msg):
     print('migrate-wrapper: ' + msg, file=sys.stderr, flush=True)
-
-
-class Qmp:
-    """The few QMP commands this needs, over a UNIX socket."""
-
-    def __init__(self, path, deadline):
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.file = self.sock.makefile('rw')
-        self.read()                         # greeting
-        self.cmd('qmp_capabilities')
-
-    def read(self):
-        line = self.file.readline()
-        if not line:
-            raise EOFError('QMP connection closed')
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        self.file.write(json.dumps({'execute': name, 'arguments': args}))
-        self.file.flush()
-        while True:
-            msg = self.read()
-            if 'return' in msg:
-                return msg['return']
-            if 'error' in msg:
-                raise RuntimeError('%s: %s' % (name, msg['error']['desc']))
 
 
 def serial_to_chardev(args):
