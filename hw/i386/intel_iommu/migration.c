@@ -93,16 +93,22 @@ static int vtd_post_load(void *opaque, int version_id)
                      "this device has %u", m->next_frcd_reg, records);
         return -EINVAL;
     }
+    if (m->iq_head >= ((4096u << FIELD_EX64(vtd_get_reg64(s, A_IQA), IQA,
+                                             QS)) >> shift)) {
+        error_report("intel-iommu: invalidation queue head %u beyond the "
+                     "queue in the migration stream", m->iq_head);
+        return -EINVAL;
+    }
 
     /*
      * The root table's translation mode is not in the stream: like the
      * previous implementation, take it from RTADDR.
      */
-    s->root_table = m->root |
+    s->root_table = (m->root & R_RTADDR_RTA_MASK) |
                     FIELD_DP64(0, RTADDR, TTM,
                                FIELD_EX64(vtd_get_reg64(s, A_RTADDR),
                                           RTADDR, TTM));
-    s->ir_table = m->intr_root;
+    s->ir_table = m->intr_root & R_IRTA_IRTA_MASK;
     if (m->intr_size) {
         s->ir_table = FIELD_DP64(s->ir_table, IRTA, S,
                                  ctz32(m->intr_size) - 1);
