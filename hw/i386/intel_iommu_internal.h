@@ -237,6 +237,22 @@ void vtd_event_raise(IntelIOMMUState *s, hwaddr ctl);
 void vtd_event_control_written(IntelIOMMUState *s, hwaddr ctl);
 
 /* Invalidation (intel_iommu/inval.c). */
+/*
+ * The invalidation queue as IQA describes it (6.5.2): log2 of a
+ * descriptor's size in bytes (128 or 256 bits), and how many fit.
+ * IQH/IQT count bytes; the migration stream and `info` count descriptors.
+ */
+static inline unsigned vtd_queue_desc_shift(IntelIOMMUState *s)
+{
+    return FIELD_EX64(vtd_get_reg64(s, A_IQA), IQA, DW) ? 5 : 4;
+}
+
+static inline unsigned vtd_queue_descriptors(IntelIOMMUState *s)
+{
+    return (4096u << FIELD_EX64(vtd_get_reg64(s, A_IQA), IQA, QS)) >>
+           vtd_queue_desc_shift(s);
+}
+
 void vtd_inval_ccmd(IntelIOMMUState *s, uint64_t ccmd);
 void vtd_inval_iotlb_reg(IntelIOMMUState *s, uint64_t cmd);
 void vtd_inval_queue_run(IntelIOMMUState *s);

@@ -62,7 +62,7 @@ static void vtd_info_config(GString *out, IntelIOMMUState *s)
 static void vtd_info_enabled(GString *out, IntelIOMMUState *s)
 {
     uint64_t iqa = vtd_get_reg64(s, A_IQA);
-    unsigned shift = FIELD_EX64(iqa, IQA, DW) ? 5 : 4;
+    unsigned shift = vtd_queue_desc_shift(s);
 
     g_string_append_printf(out, "DMA remapping: %s",
                            vtd_gsts(s, R_GSTS_TE_MASK) ? "on" : "off");
@@ -80,7 +80,7 @@ static void vtd_info_enabled(GString *out, IntelIOMMUState *s)
                                "descriptors), head %" PRIu64 ", tail %"
                                PRIu64,
                                FIELD_EX64(iqa, IQA, IQA) << VTD_PAGE_SHIFT,
-                               (4096u << FIELD_EX64(iqa, IQA, QS)) >> shift,
+                               vtd_queue_descriptors(s),
                                8u << shift,
                                vtd_get_reg64(s, A_IQH) >> shift,
                                vtd_get_reg64(s, A_IQT) >> shift);

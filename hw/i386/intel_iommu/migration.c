@@ -22,18 +22,12 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
 
-/* IQH/IQT count 128-bit units; the stream counts descriptors. */
-static unsigned vtd_queue_shift(IntelIOMMUState *s)
-{
-    return FIELD_EX64(vtd_get_reg64(s, A_IQA), IQA, DW) ? 5 : 4;
-}
-
 static int vtd_pre_save(void *opaque)
 {
     IntelIOMMUState *s = opaque;
     struct VTDMigrationImage *m = &s->mig;
     uint64_t iqa = vtd_get_reg64(s, A_IQA);
-    unsigned shift = vtd_queue_shift(s);
+    unsigned shift = vtd_queue_desc_shift(s);
 
     m->root = FIELD_DP64(0, RTADDR, RTA,
                          FIELD_EX64(s->root_table, RTADDR, RTA));
@@ -44,7 +38,7 @@ static int vtd_pre_save(void *opaque)
     m->intr_size = vtd_gsts(s, R_GSTS_SIRTP_MASK) ?
                    2u << FIELD_EX64(s->ir_table, IRTA, S) : 0;
     m->iq = FIELD_DP64(0, IQA, IQA, FIELD_EX64(iqa, IQA, IQA));
-    m->iq_size = (4096u << FIELD_EX64(iqa, IQA, QS)) >> shift;
+    m->iq_size = vtd_queue_descriptors(s);
     m->iq_head = vtd_get_reg64(s, A_IQH) >> shift;
     m->iq_tail = vtd_get_reg64(s, A_IQT) >> shift;
     m->iq_last_desc_type = s->last_desc_type;
@@ -75,7 +69,7 @@ static int vtd_post_load(void *opaque, int version_id)
 {
     IntelIOMMUState *s = opaque;
     struct VTDMigrationImage *m = &s->mig;
-    unsigned shift = vtd_queue_shift(s);
+    unsigned shift = vtd_queue_desc_shift(s);
     unsigned records = FIELD_EX64(s->cap, CAP, NFR) + 1;
     uint32_t status = 0;
 
@@ -93,8 +87,7 @@ static int vtd_post_load(void *opaque, int version_id)
                      "this device has %u", m->next_frcd_reg, records);
         return -EINVAL;
     }
-    if (m->iq_head >= ((4096u << FIELD_EX64(vtd_get_reg64(s, A_IQA), IQA,
-                                             QS)) >> shift)) {
+    if (m->iq_head >= vtd_queue_descriptors(s)) {
         error_report("intel-iommu: invalidation queue head %u beyond the "
                      "queue in the migration stream", m->iq_head);
         return -EINVAL;
