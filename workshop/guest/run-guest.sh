@@ -41,6 +41,7 @@
 # come after the runner's -device intel-iommu and before its disks.
 # Environment: VTD_GUEST_ACCEL=kvm uses KVM (-cpu host, kernel-irqchip=split)
 # instead of TCG (-cpu qemu64,+rdrand); VTD_GUEST_CPU overrides the -cpu model;
+# VTD_GUEST_SMP is the -smp value (default 2);
 # VTD_GUEST_QEMU_WRAPPER is put in front of the QEMU command (e.g. "gdb --args").
 # Exits 0 only if the console shows "VTD-GUEST-RESULT: PASS <test>"; prints
 # one summary line: "run-guest: PASS|FAIL <series> <test> [label] ...".
@@ -258,7 +259,7 @@ for d in /usr/share/seabios /usr/lib/ipxe/qemu /usr/share/qemu; do
     [ -d "$d" ] && fw+=(-L "$d")
 done
 
-cmd=("$qemu" -machine "$machine" "${accel_args[@]}" -m 1G -smp 2
+cmd=("$qemu" -machine "$machine" "${accel_args[@]}" -m 1G -smp "${VTD_GUEST_SMP:-2}"
      -nodefaults -nographic "${fw[@]}"
      -kernel "$kernel" -initrd "$initrd" -append "$cmdline")
 [ "$reboot" = 1 ] || cmd+=(-no-reboot)
