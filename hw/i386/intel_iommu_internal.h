@@ -263,6 +263,7 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
 void vtd_ir_invalidate(IntelIOMMUState *s, bool global, uint16_t index,
                        unsigned im);
 void vtd_ir_table_latched(IntelIOMMUState *s);
+void vtd_ir_refresh_users(IntelIOMMUState *s);
 void vtd_ir_destroy(IntelIOMMUState *s);
 int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
                      uint16_t sid);

@@ -11,6 +11,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qbool.h"
 #include "qobject/qdict.h"
@@ -1809,6 +1810,123 @@ static void test_ir_delivered(void)
     dma_env_stop(&env);
 }
 
+/*
+ * Firmware for KVM tests: the boot CPU turns on x2APIC mode and software-
+ * enables its local APIC (SVR = 0x1ff) through MSRs, which real mode
+ * allows, then halts with interrupts off so that whatever arrives stays
+ * in IRR for "info lapic" to see.  Under KVM the local APIC lives in the
+ * kernel and takes no fixed interrupt until software-enabled; qtest
+ * cannot write its registers, so the CPU has to.
+ */
+static char *kvm_apic_firmware(void)
+{
+    static const uint8_t code[] = {
+        0x66, 0xb9, 0x1b, 0x00, 0x00, 0x00,     /* mov ecx, IA32_APIC_BASE */
+        0x0f, 0x32,                             /* rdmsr */
+        0x66, 0x0d, 0x00, 0x0c, 0x00, 0x00,     /* or eax, EN | EXTD */
+        0x0f, 0x30,                             /* wrmsr */
+        0x66, 0xb9, 0x0f, 0x08, 0x00, 0x00,     /* mov ecx, x2APIC SVR */
+        0x66, 0xb8, 0xff, 0x01, 0x00, 0x00,     /* mov eax, 0x1ff */
+        0x66, 0x31, 0xd2,                       /* xor edx, edx */
+        0x0f, 0x30,                             /* wrmsr */
+        0xfa,                                   /* cli */
+        0xf4,                                   /* 1: hlt */
+        0xeb, 0xfd,                             /* jmp 1b */
+    };
+    /* 64 KiB at 0xf0000; the reset vector jumps to its start. */
+    g_autofree uint8_t *image = g_malloc(64 * KiB);
+    static const uint8_t reset[] = { 0xea, 0x00, 0x00, 0x00, 0xf0 };
+    char *path = NULL;
+    int fd = g_file_open_tmp("vtd-kvm-fw-XXXXXX.bin", &path, NULL);
+
+    g_assert(fd >= 0);
+    memset(image, 0xf4, 64 * KiB);
+    memcpy(image, code, sizeof(code));
+    memcpy(image + 0xfff0, reset, sizeof(reset));
+    g_assert(write(fd, image, 64 * KiB) == 64 * KiB);
+    close(fd);
+    return path;
+}
+
+static void lapic_wait_enabled(QTestState *qts)
+{
+    for (int i = 0; i < 500; i++) {
+        g_autofree char *out = qtest_hmp(qts, "info lapic 0");
+
+        if (strstr(out, "APIC enabled")) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+static void ioapic_pulse(QTestState *qts, unsigned pin)
+{
+    qtest_set_irq_in(qts, "/machine/q35/ioapic", NULL, pin, 1);
+    qtest_set_irq_in(qts, "/machine/q35/ioapic", NULL, pin, 0);
+}
+
+/*
+ * KVM with kernel-irqchip=split: the IOAPIC in QEMU delivers through KVM
+ * GSI routes that it translated through the IRTE when the guest wrote
+ * the pin.  A rewritten IRTE must reach the route when the guest
+ * invalidates its entry, and a newly latched table at once: the device
+ * tells the IOAPIC (and KVM's MSI routes) to translate again.
+ */
+static void test_ir_kvm_split_routes(void)
+{
+    g_autofree char *firmware = NULL;
+    g_autofree char *extra = NULL;
+    uint64_t irt, irt2, entry;
+    DmaEnv env;
+    QVTDFault f;
+
+    if (!qtest_has_accel("kvm") || access("/dev/kvm", R_OK | W_OK)) {
+        g_test_skip("KVM not available");
+        return;
+    }
+    firmware = kvm_apic_firmware();
+    extra = g_strdup_printf("-accel kvm -machine kernel-irqchip=split "
+                            "-cpu qemu64,+x2apic -bios %s", firmware);
+    dma_env_start_with(&env, "intremap=on", 4, extra);
+    lapic_wait_enabled(env.qts);
+
+    irt = qvtd_alloc_page(&env.vtd);
+    qvtd_writeq(&env.vtd, A_IRTA, irt | (IRT_ENTRIES_LOG2 - 1));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
+    qvtd_queue_enable(&env.vtd, false);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_IRE_MASK, true));
+
+    /* Pin 5 through entry 21: vector 0x63 on CPU 0. */
+    entry = R_IRTE_LO_P_MASK | FIELD_DP64(0, IRTE_LO, V, 0x63);
+    set_irte(&env, irt, 21, entry, 0);
+    ioapic_remappable(env.qts, 5, 21, 0x63);
+    ioapic_pulse(env.qts, 5);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_assert(lapic_irr_has(env.qts, 0, 0x63));
+
+    /* Rewritten entry: the route keeps the cached translation... */
+    set_irte(&env, irt, 21, FIELD_DP64(entry, IRTE_LO, V, 0x64), 0);
+    ioapic_pulse(env.qts, 5);
+    g_assert(!lapic_irr_has(env.qts, 0, 0x64));
+    /* ...until the entry is invalidated. */
+    iec_invalidate(&env, 21);
+    ioapic_pulse(env.qts, 5);
+    g_assert(lapic_irr_has(env.qts, 0, 0x64));
+
+    /* A new table latched by SIRTP: vector 0x65 from its entry 21. */
+    irt2 = qvtd_alloc_page(&env.vtd);
+    set_irte(&env, irt2, 21, FIELD_DP64(entry, IRTE_LO, V, 0x65), 0);
+    qvtd_writeq(&env.vtd, A_IRTA, irt2 | (IRT_ENTRIES_LOG2 - 1));
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_SIRTP_MASK, true));
+    ioapic_pulse(env.qts, 5);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_assert(lapic_irr_has(env.qts, 0, 0x65));
+    dma_env_stop(&env);
+    unlink(firmware);
+}
+
 /* ---- migration --------------------------------------------------------- */
 
 /* The register bytes that the stream carries verbatim (csr). */
@@ -2381,5 +2499,7 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/ir/faults", test_ir_faults);
     qtest_add_func("/intel-iommu/ir/entry-cache", test_ir_entry_cache);
     qtest_add_func("/intel-iommu/ir/delivered", test_ir_delivered);
+    qtest_add_func("/intel-iommu/ir/kvm-split-routes",
+                   test_ir_kvm_split_routes);
     return g_test_run();
 }

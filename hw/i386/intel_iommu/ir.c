@@ -24,23 +24,31 @@
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
 
-/* 11.4.7.4: for interrupt faults, FI bits 63:48 hold the index. */
-static int vtd_ir_fault(IntelIOMMUState *s, uint16_t sid, unsigned index,
-                        unsigned reason)
+/*
+ * 11.4.7.4: for interrupt faults, FI bits 63:48 hold the index.  Only an
+ * interrupt request faults: translating a KVM route ahead of any
+ * interrupt (@record false) just reports that the route cannot be used.
+ */
+static int vtd_ir_fault(IntelIOMMUState *s, bool record, uint16_t sid,
+                        unsigned index, unsigned reason)
 {
-    vtd_fault_record(s, sid, (uint64_t)index << 48, reason, true);
+    if (record) {
+        vtd_fault_record(s, sid, (uint64_t)index << 48, reason, true);
+    } else {
+        trace_vtd_ir_route_unusable(sid, index, reason);
+    }
     return -EINVAL;
 }
 
 /* A fault found once the entry is read: FPD in the entry may silence it. */
-static int vtd_ir_qualified_fault(IntelIOMMUState *s, uint64_t lo,
-                                  uint16_t sid, unsigned index,
+static int vtd_ir_qualified_fault(IntelIOMMUState *s, bool record,
+                                  uint64_t lo, uint16_t sid, unsigned index,
                                   unsigned reason)
 {
     if (FIELD_EX64(lo, IRTE_LO, FPD)) {
         return -EINVAL;
     }
-    return vtd_ir_fault(s, sid, index, reason);
+    return vtd_ir_fault(s, record, sid, index, reason);
 }
 
 /* 9.10 SVT/SQ: does @sid match the requester the entry allows? */
@@ -62,8 +70,8 @@ static bool vtd_ir_source_ok(uint64_t hi, uint16_t sid)
     }
 }
 
-int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
-                 uint16_t sid)
+static int vtd_ir_translate(IntelIOMMUState *s, MSIMessage *src,
+                            MSIMessage *dst, uint16_t sid, bool record)
 {
     uint64_t addr = src->address, irta = s->ir_table, lo, hi;
     uint64_t buf[2];
@@ -82,7 +90,7 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
             trace_vtd_ir_compat(sid, addr, src->data);
             return 0;
         }
-        return vtd_ir_fault(s, sid, 0, VTD_FR_IR_COMPAT_BLOCKED);
+        return vtd_ir_fault(s, record, sid, 0, VTD_FR_IR_COMPAT_BLOCKED);
     }
 
     index = FIELD_EX64(addr, IR_ADDR, HANDLE) |
@@ -92,7 +100,7 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
     }
     entries = 2u << FIELD_EX64(irta, IRTA, S);
     if (index >= entries) {
-        return vtd_ir_fault(s, sid, index, VTD_FR_IR_INDEX_OVER);
+        return vtd_ir_fault(s, record, sid, index, VTD_FR_IR_INDEX_OVER);
     }
     eime = FIELD_EX64(irta, IRTA, EIME);
     if (index < s->iec_entries && test_bit(index, s->iec_valid)) {
@@ -104,21 +112,21 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
                            (FIELD_EX64(irta, IRTA, IRTA) << VTD_PAGE_SHIFT) +
                            index * VTD_IRTE_SIZE, MEMTXATTRS_UNSPECIFIED,
                            buf, sizeof(buf))) {
-        return vtd_ir_fault(s, sid, index, VTD_FR_IR_TABLE_INVALID);
+        return vtd_ir_fault(s, record, sid, index, VTD_FR_IR_TABLE_INVALID);
     }
     lo = le64_to_cpu(buf[0]);
     hi = le64_to_cpu(buf[1]);
     trace_vtd_ir_entry(sid, index, lo, hi);
 
     if (!FIELD_EX64(lo, IRTE_LO, P)) {
-        return vtd_ir_qualified_fault(s, lo, sid, index,
+        return vtd_ir_qualified_fault(s, record, lo, sid, index,
                                       VTD_FR_IR_ENTRY_NOT_PRESENT);
     }
     /* Posted format needs CAP.PI, which this unit does not offer. */
     if ((lo & VTD_IRTE_LO_RSVD) || (hi & VTD_IRTE_HI_RSVD) ||
         FIELD_EX64(lo, IRTE_LO, IM) ||
         (!eime && (FIELD_EX64(lo, IRTE_LO, DST) & 0xffff00ff))) {
-        return vtd_ir_qualified_fault(s, lo, sid, index,
+        return vtd_ir_qualified_fault(s, record, lo, sid, index,
                                       VTD_FR_IR_ENTRY_RESERVED);
     }
     if (index < s->iec_entries) {
@@ -128,7 +136,7 @@ int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
     }
 cached:
     if (sid != X86_IOMMU_SID_INVALID && !vtd_ir_source_ok(hi, sid)) {
-        return vtd_ir_qualified_fault(s, lo, sid, index,
+        return vtd_ir_qualified_fault(s, record, lo, sid, index,
                                       VTD_FR_IR_SID_MISMATCH);
     }
 
@@ -146,11 +154,22 @@ cached:
     return 0;
 }
 
-/* X86IOMMUClass.int_remap: MSI routes of KVM's split irqchip. */
+/* An interrupt request reaching the interrupt address range. */
+int vtd_ir_remap(IntelIOMMUState *s, MSIMessage *src, MSIMessage *dst,
+                 uint16_t sid)
+{
+    return vtd_ir_translate(s, src, dst, sid, true);
+}
+
+/*
+ * X86IOMMUClass.int_remap: KVM's MSI routes and the IOAPIC's routes under
+ * kernel-irqchip=split, translated when programmed and again after each
+ * IEC invalidation, with no interrupt in flight: nothing to record.
+ */
 int vtd_ir_int_remap(X86IOMMUState *x86, MSIMessage *src, MSIMessage *dst,
                      uint16_t sid)
 {
-    return vtd_ir_remap(INTEL_IOMMU_DEVICE(x86), src, dst, sid);
+    return vtd_ir_translate(INTEL_IOMMU_DEVICE(x86), src, dst, sid, false);
 }
 
 /*
@@ -175,6 +194,19 @@ void vtd_ir_invalidate(IntelIOMMUState *s, bool global, uint16_t index,
         }
     }
     x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, im);
+}
+
+/*
+ * Interrupt translation changed as a whole: a new table (SIRTP or
+ * migration), or remapping or compatibility format turned on or off.
+ * KVM's MSI routes and the IOAPIC's programmed routes (kernel-irqchip=
+ * split) were translated under the old state; have them translated again,
+ * as after a global interrupt entry cache invalidation.
+ */
+void vtd_ir_refresh_users(IntelIOMMUState *s)
+{
+    trace_vtd_ir_refresh_users(s->ir_table, vtd_get_reg32(s, A_GSTS));
+    x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), true, 0, 0);
 }
 
 /* SIRTP (or reset) latched a new table: size the cache for it, empty. */

@@ -128,6 +128,7 @@ static int vtd_post_load(void *opaque, int version_id)
     trace_vtd_migration_loaded(s->root_table, s->ir_table,
                                m->iq_head, m->iq_tail);
     vtd_ir_table_latched(s);
+    vtd_ir_refresh_users(s);
     vtd_cache_flush(s);
     vtd_address_space_switch_all(s);
     /* Consumers (VFIO, vhost) follow the tables that came in. */

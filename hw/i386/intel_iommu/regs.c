@@ -26,7 +26,8 @@
 static void vtd_write_gcmd(IntelIOMMUState *s, const VTDRegister *reg,
                            uint64_t old, uint64_t written, uint64_t lanes)
 {
-    uint32_t status = vtd_get_reg32(s, A_GSTS);
+    const uint32_t before = vtd_get_reg32(s, A_GSTS);
+    uint32_t status = before;
     /*
      * Lanes the guest did not write keep their current enables; one-shot
      * status bits are never taken as commands (11.4.4.1's 96FFFFFFh).
@@ -92,6 +93,10 @@ static void vtd_write_gcmd(IntelIOMMUState *s, const VTDRegister *reg,
                            !!(cmd & R_GSTS_TE_MASK));
     }
     vtd_set_reg32(s, A_GSTS, status);
+    if ((one_shot & R_GSTS_SIRTP_MASK) ||
+        ((status ^ before) & (R_GSTS_IRE_MASK | R_GSTS_CFI_MASK))) {
+        vtd_ir_refresh_users(s);
+    }
     if (changed & R_GSTS_TE_MASK) {
         trace_vtd_translation_enable(!!(status & R_GSTS_TE_MASK));
     }
