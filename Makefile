@@ -11,6 +11,7 @@ SRC := $(BUILD)/src
 QEMU_BUILD := $(BUILD)/qemu
 STOCK_BUILD := $(BUILD)/stock
 ASAN_BUILD := $(BUILD)/asan
+FUZZ_BUILD := $(BUILD)/fuzz
 DOCS_BUILD := $(BUILD)/docs
 QEMU := $(QEMU_BUILD)/qemu-system-x86_64
 STOCK := $(STOCK_BUILD)/qemu-system-x86_64
@@ -21,7 +22,7 @@ W := $(ROOT)/workshop
 QTEST_TARGETS := tests/qtest/intel-iommu-test
 
 .PHONY: help deps base tree build stock guest run check series bench bench-quick \
-        check-series check-asan docs clean distclean
+        check-series check-asan fuzz docs clean distclean
 
 help:
 	@echo "make run     set everything up, boot the test guest on our intel-iommu"
@@ -32,6 +33,7 @@ help:
 	@echo "make build   build our QEMU only;  make guest  build the test guests"
 	@echo "make bench   instruction counts vs stock and no IOMMU (bench-quick: <5 min)"
 	@echo "make check-asan  qtests and a guest on an AddressSanitizer+UBSan build"
+	@echo "make fuzz    libFuzzer on the intel-iommu generic-fuzz configs (VTD_FUZZ_SECONDS)"
 	@echo "make docs    QEMU's manuals with our pages (build/docs/docs/manual)"
 
 deps:
@@ -70,6 +72,15 @@ check-asan: tree guest
 	@VTD_CONFIGURE_EXTRA="--enable-asan --enable-ubsan" \
 		$(W)/build.sh $(SRC) $(ASAN_BUILD) qemu-system-x86_64 $(QTEST_TARGETS)
 	@$(W)/check-asan.sh $(ASAN_BUILD)
+
+# QEMU's generic-fuzz target built with clang, libFuzzer, ASan and UBSan
+# (build/fuzz, a build of its own), run on the intel-iommu configurations
+# for VTD_FUZZ_SECONDS each (default 300).
+fuzz: tree
+	@VTD_EXTRA_PKGS="clang libclang-rt-14-dev" $(W)/deps.sh
+	@VTD_CONFIGURE_EXTRA="--cc=clang --cxx=clang++ --enable-fuzzing --enable-asan --enable-ubsan" \
+		$(W)/build.sh $(SRC) $(FUZZ_BUILD) qemu-fuzz-x86_64
+	@$(W)/fuzz.sh $(FUZZ_BUILD)
 
 # QEMU's manuals, with docs/system/devices/intel-iommu.rst and
 # docs/devel/intel-iommu.rst, through QEMU's own sphinx setup.
