@@ -259,6 +259,12 @@ build_initramfs() {  # SERIES KDIR KREL BUSYBOX OUTFILE INFOFILE
     chmod 755 "$stage/init"
     cp "$here"/tests/*.sh "$stage/tests/"
     chmod 755 "$stage"/tests/*.sh
+    # user-space test programs (static: the guest has no libc)
+    for src in "$here"/tools/*.c; do
+        [ -e "$src" ] || continue
+        gcc -static -O2 -Wall -Werror -o "$stage/usr/bin/$(basename "$src" .c)" "$src" ||
+            die "cannot build $(basename "$src")"
+    done
     # the kernel's built-in initramfs has /dev/console too; this is a spare
     if [ "$(id -u)" = 0 ]; then
         mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
@@ -303,7 +309,7 @@ bbdir=$(unpack_deb "$(fetch_deb busybox-static "$bbver")")
 bb="$bbdir/bin/busybox"
 [ -x "$bb" ] || die "no bin/busybox in busybox-static $bbver"
 
-src_hash=$(cd "$here" && find build-guest.sh modules.list rootfs tests -type f -print0 |
+src_hash=$(cd "$here" && find build-guest.sh modules.list rootfs tests tools -type f -print0 |
            LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 
 keep=" $(basename "$bbdir") "
