@@ -18,9 +18,10 @@
 #                         ($VTD_GUEST_BOOT)
 #   -T, --timeout SEC     kill QEMU and FAIL after SEC seconds ($VTD_GUEST_TIMEOUT, default 300)
 #   -L, --label TEXT      name of the configuration in the summary line
-#   -p, --payload QEMU    also unpack QEMU binary QEMU ("ours", "stock" or a path) in
-#                         the guest at /opt/qemu (build-qemu-payload.sh): tests that
-#                         run QEMU inside the guest (nested device assignment)
+#   -p, --payload WHAT    also unpack in the guest the QEMU binary WHAT ("ours",
+#                         "stock" or a path) at /opt/qemu (build-qemu-payload.sh),
+#                         for nested device assignment; or, with "testpmd", DPDK's
+#                         testpmd and its PMDs (build-dpdk-payload.sh)
 #   --reboot              let the guest reboot (no -no-reboot): tests that reset
 #                         the machine themselves (reboot-loop)
 #   -w, --wrap NAME       run QEMU under workshop/guest/NAME-wrapper.* (e.g. testpmd:
@@ -155,7 +156,11 @@ if [ -n "$payload" ]; then
         stock) payload=$root/build/stock/qemu-system-x86_64 ;;
     esac
     pfile="$guest_dir/payload-$(echo "$payload" | md5sum | cut -c1-8).cpio.gz"
-    "$here/build-qemu-payload.sh" "$payload" "$pfile" || die "build-qemu-payload.sh failed"
+    if [ "$payload" = testpmd ]; then
+        "$here/build-dpdk-payload.sh" "$pfile" || die "build-dpdk-payload.sh failed"
+    else
+        "$here/build-qemu-payload.sh" "$payload" "$pfile" || die "build-qemu-payload.sh failed"
+    fi
 fi
 
 # ---------------------------------------------------------------- log
