@@ -22,7 +22,7 @@ W := $(ROOT)/workshop
 QTEST_TARGETS := tests/qtest/intel-iommu-test
 
 .PHONY: help deps base tree build stock guest run check series bench bench-quick \
-        check-series check-asan fuzz docs clean distclean
+        check-series check-asan check-full fuzz docs clean distclean
 
 help:
 	@echo "make run     set everything up, boot the test guest on our intel-iommu"
@@ -33,6 +33,7 @@ help:
 	@echo "make build   build our QEMU only;  make guest  build the test guests"
 	@echo "make bench   instruction counts vs stock and no IOMMU (bench-quick: <5 min)"
 	@echo "make check-asan  qtests and a guest on an AddressSanitizer+UBSan build"
+	@echo "make check-full  make check, then the virtio-net guest tests 20 times each"
 	@echo "make fuzz    libFuzzer on the intel-iommu generic-fuzz configs (VTD_FUZZ_SECONDS)"
 	@echo "make docs    QEMU's manuals with our pages (build/docs/docs/manual)"
 
@@ -65,6 +66,12 @@ check-series: series
 
 check: build stock guest
 	@$(W)/check.sh
+
+# make check, then the tests whose failures would show only now and then,
+# repeated: every virtio-net line (strict and lazy, with and without ATS
+# and the device IOTLB) VTD_REPEAT times (default 20).
+check-full: check
+	@$(W)/repeat-guest-tests.sh $(QEMU) net-virtio $${VTD_REPEAT:-20}
 
 # Our QEMU built with AddressSanitizer and UndefinedBehaviorSanitizer, its
 # qtests and a guest run on it (build/asan, a build of its own).

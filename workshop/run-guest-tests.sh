@@ -9,7 +9,9 @@ filter=${2:-}
 pass=0 fail=0
 failed=""
 while IFS='|' read -r name kernel test opts; do
-    name=$(echo "$name" | xargs)
+    # trim (not xargs: comment lines may hold quotes)
+    name="${name#"${name%%[![:space:]]*}"}"
+    name="${name%"${name##*[![:space:]]}"}"
     # "#flaky NAME": known to fail now and then for reasons outside this
     # device (see the comment above it); run only with VTD_GUEST_FLAKY=1.
     if [[ "$name" == '#flaky '* ]] && [ "${VTD_GUEST_FLAKY:-0}" = 1 ]; then
