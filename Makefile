@@ -100,10 +100,13 @@ docs: tree
 
 # Benchmarks against stock upstream and no IOMMU (callgrind); results in
 # build/bench-results, not committed.
-bench bench-quick: build stock
+# make bench adds the guest I/O and network rates (guest-bench.py).
+bench bench-quick: build stock guest
 	@VTD_EXTRA_PKGS="valgrind gnuplot-nox" $(W)/deps.sh
 	@$(W)/bench/bench.py $(if $(filter bench-quick,$@),--quick) \
 		--out $(BUILD)/bench-results $(QEMU) $(STOCK_BUILD)/qemu-system-x86_64
+	@$(if $(filter bench,$@),$(W)/bench/guest-bench.py \
+		--out $(BUILD)/bench-results $(QEMU) $(STOCK_BUILD)/qemu-system-x86_64)
 
 clean:
 	rm -rf $(SRC) $(QEMU_BUILD) $(BUILD)/series $(BUILD)/series-work $(BUILD)/guest-logs

@@ -22,56 +22,16 @@
 # shellcheck source=../rootfs/usr/lib/vtd/common.sh
 . /usr/lib/vtd/common.sh
 
-qemu=/opt/qemu/qemu-system-x86_64
 bdf=0000:00:04.0
-[ -x $qemu ] || fail "no QEMU payload (run-guest.sh --payload)"
+# shellcheck source=../rootfs/usr/lib/vtd/l2.sh
+. /usr/lib/vtd/l2.sh
+out=$L2_OUT
 
 section "edu to vfio-pci"
-[ -e /sys/bus/pci/devices/$bdf ] || fail "no edu at $bdf"
-echo vfio-pci > /sys/bus/pci/devices/$bdf/driver_override
-echo $bdf > /sys/bus/pci/drivers_probe
-group=$(basename "$(readlink /sys/bus/pci/devices/$bdf/iommu_group)")
-[ -e "/dev/vfio/$group" ] || fail "edu is not bound to vfio-pci (group $group)"
-echo "edu $bdf: vfio-pci, iommu group $group"
-
-# The nested machine: intel-iommu options, then QEMU options; qtest
-# commands on stdin.  intel-iommu comes before the devices it covers.
-l2() {  # IOMMU-OPTIONS QEMU-OPTIONS...
-    _iommu=$1
-    shift
-    $qemu -M q35 -accel qtest -qtest stdio -display none -nodefaults -m 128 \
-        -L /opt/qemu/share -pidfile /tmp/l2.pid -device "$_iommu" \
-        -device vfio-pci,host=$bdf,addr=04.0 "$@"
-}
-# The command writer (a subshell feeding l2's stdin, which writes its
-# replies to $out) keeps count of what it sent: l2_sync waits until QEMU has
-# answered all of it, or has exited; l2_end then ends QEMU (nothing in
-# qtest tells a machine to quit).
-out=/tmp/l2.out
-sent=0
-cmds() {  # one qtest command per argument
-    for c in "$@"; do
-        echo "$c"
-        sent=$((sent + 1))
-    done
-}
-l2_sync() {
-    _t=0
-    while [ "$(grep -c -E '^(OK|FAIL|ERR)' $out 2>/dev/null)" -lt $sent ]; do
-        [ -s /tmp/l2.pid ] && ! kill -0 "$(cat /tmp/l2.pid)" 2>/dev/null && return
-        [ $_t -ge 600 ] && return
-        sleep 0.1
-        _t=$((_t + 1))
-    done
-}
-l2_end() {
-    l2_sync
-    [ -s /tmp/l2.pid ] && kill "$(cat /tmp/l2.pid)" 2>/dev/null
-    true
-}
+l2_bind_edu
 
 section "without caching mode"
-rm -f /tmp/l2.pid $out
+l2_start
 l2_end | l2 intel-iommu > $out 2>&1
 cp $out /tmp/l2-nocm.out
 if grep -q "needs caching-mode=on" /tmp/l2-nocm.out; then
@@ -82,25 +42,12 @@ else
 fi
 
 section "caching mode"
-V=0xfed90000        # L2's VT-d registers
-B=0xe0000000        # edu BAR0 in L2
-dma() {  # SRC DST LEN CMD: edu DMA, then let L0's edu run it
-    cmds "writeq $((B + 0x80)) $1" "writeq $((B + 0x88)) $2" \
-         "writeq $((B + 0x90)) $3" "writeq $((B + 0x98)) $4"
-    l2_sync
-    sleep 0.5
-    cmds "readl $((B + 0x98))"
-}
-psi() {  # page-selective IOTLB invalidation of IOVA $1 in domain $2
-    cmds "writeq $((V + 0xf0)) $1" \
-         "writeq $((V + 0xf8)) $((0xb000000000000000 | ($2 << 32)))"
-}
-rm -f /tmp/l2.pid $out
-sent=0
+V=$L2_VTD
+dma() { l2_dma "$@"; }
+psi() { l2_psi "$@"; }
+l2_start
 {
-    # PCI: edu's BAR0 at $B, memory and bus master on.
-    cmds "outl 0xcf8 0x80002010" "outl 0xcfc $B" \
-         "outl 0xcf8 0x80002004" "outl 0xcfc 0x6" "readl $B"
+    l2_edu_setup
     # Domain 1: IOVA 0x1000000 -> 0x400000 and 0x1001000 -> 0x401000,
     # 4-level tables at 0x102000.
     cmds "writeq 0x100000 0x101001" \
