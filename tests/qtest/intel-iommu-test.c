@@ -1749,6 +1749,7 @@ static bool lapic_irr_has(QTestState *qts, unsigned cpu, unsigned vector)
  * field repeating the IRTE's, edge triggered, unmasked.
  */
 #define IOAPIC_BASE         0xfec00000ULL
+#define IOAPIC_SID          0xff00      /* Q35_PSEUDO_BUS_PLATFORM, devfn 0 */
 static void ioapic_remappable(QTestState *qts, unsigned pin, unsigned index,
                               uint8_t vector)
 {
@@ -1807,6 +1808,34 @@ static void test_ir_delivered(void)
     g_assert(!qvtd_fault_pop(&env.vtd, &f));
     g_assert(lapic_irr_has(env.qts, 0, 0x63));
     g_assert(!lapic_irr_has(env.qts, 1, 0x63));
+
+    /*
+     * The IOAPIC requests with the source id the DMAR table gives its
+     * scope (bus 0xff, devfn 0): an entry that names it (SVT 1, all
+     * bits) delivers, one naming edu is a source-id fault for it.
+     */
+    set_irte(&env, irt, 22, R_IRTE_LO_P_MASK |
+             FIELD_DP64(0, IRTE_LO, V, 0x66),
+             FIELD_DP64(0, IRTE_HI, SVT, 1) |
+             FIELD_DP64(0, IRTE_HI, SID, IOAPIC_SID));
+    ioapic_remappable(env.qts, 6, 22, 0x66);
+    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 6, 1);
+    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 6, 0);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_assert(lapic_irr_has(env.qts, 0, 0x66));
+
+    set_irte(&env, irt, 23, R_IRTE_LO_P_MASK |
+             FIELD_DP64(0, IRTE_LO, V, 0x67),
+             FIELD_DP64(0, IRTE_HI, SVT, 1) |
+             FIELD_DP64(0, IRTE_HI, SID, EDU_SID));
+    ioapic_remappable(env.qts, 7, 23, 0x67);
+    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 7, 1);
+    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 7, 0);
+    g_assert(qvtd_fault_pop(&env.vtd, &f));
+    g_assert_cmphex(f.reason, ==, VTD_FR_IR_SID_MISMATCH);
+    g_assert_cmphex(f.sid, ==, IOAPIC_SID);
+    g_assert_cmphex(f.addr, ==, 23ULL << 48);
+    g_assert(!lapic_irr_has(env.qts, 0, 0x67));
     dma_env_stop(&env);
 }
 
