@@ -11,7 +11,8 @@
 # data, as are the devices' rings.
 #
 # The corpus is kept in build/fuzz-corpus/CONFIG between runs, so each run
-# starts where the last one stopped; crashes, leaks of sanitizer reports
+# starts where the last one stopped, with seed inputs that program the
+# unit as a driver would (fuzz/seeds.py); crashes, leaks of sanitizer reports
 # and hangs land in build/fuzz-artifacts/ and fail the run.  Turn one into
 # a regression qtest with the recipe printed on failure.
 #
@@ -42,6 +43,10 @@ for config in $configs; do
     corpus=$top/fuzz-corpus/$config
     log=$logs/fuzz-$config.log
     mkdir -p "$corpus"
+    # Inputs that program the unit as a driver would (seeds.py): the
+    # fuzzer mutates from there instead of from nothing.
+    "$here/fuzz/seeds.py" "$fuzzer" "$config" "$corpus" ||
+        { echo "FAIL $config: cannot make seed inputs"; fail=$((fail + 1)); continue; }
     before=$(find "$artifacts" -name "$config-*" | wc -l)
     touch "$log.start"
     # -timeout: an input that keeps QEMU busy for 30 s is a hang (an
