@@ -70,10 +70,11 @@ def probe(fuzzer, config, offset, count=32):
 
 def seeds(vtd, edu):
     # Entries the unit reads come from DMA patterns: a 16-byte pattern
-    # whose low quadword is present and points at 0x101000 and whose high
-    # quadword gives domain 1 and a 4-level (48-bit) table serves as root,
-    # context, page table and IRTE at once.
-    entry = pattern(struct.pack('<QQ', 0x101003, 0x102))
+    # whose low quadword is present (bit 0 only: root entries reserve bits
+    # 11:1) and points at 0x101000 and whose high quadword gives domain 1
+    # and a 4-level (48-bit) table serves as root, context and page table
+    # (read-only) at once.
+    entry = pattern(struct.pack('<QQ', 0x101001, 0x102))
     edu_dma = [write(edu, 0x80, 0x1000), write(edu, 0x88, 0x40000),
                write(edu, 0x90, 64), write(edu, 0x98, 1), clock(), clock()]
     edu_back = [write(edu, 0x80, 0x40000), write(edu, 0x88, 0x2000),
