@@ -1763,6 +1763,13 @@ static void ioapic_remappable(QTestState *qts, unsigned pin, unsigned index,
     qtest_writel(qts, IOAPIC_BASE + 0x10, rte >> 32);
 }
 
+/* An edge on IOAPIC input @pin. */
+static void ioapic_pulse(QTestState *qts, unsigned pin)
+{
+    qtest_set_irq_in(qts, "/machine/q35/ioapic", NULL, pin, 1);
+    qtest_set_irq_in(qts, "/machine/q35/ioapic", NULL, pin, 0);
+}
+
 /*
  * Interrupts arrive where the IRTE says: an edu MSI and an IOAPIC pin,
  * both in remappable format, raise the IRTE's vector in the IRTE's
@@ -1803,8 +1810,7 @@ static void test_ir_delivered(void)
     set_irte(&env, irt, 21, R_IRTE_LO_P_MASK |
              FIELD_DP64(0, IRTE_LO, V, 0x63), 0);
     ioapic_remappable(env.qts, 5, 21, 0x63);
-    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 5, 1);
-    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 5, 0);
+    ioapic_pulse(env.qts, 5);
     g_assert(!qvtd_fault_pop(&env.vtd, &f));
     g_assert(lapic_irr_has(env.qts, 0, 0x63));
     g_assert(!lapic_irr_has(env.qts, 1, 0x63));
@@ -1819,8 +1825,7 @@ static void test_ir_delivered(void)
              FIELD_DP64(0, IRTE_HI, SVT, 1) |
              FIELD_DP64(0, IRTE_HI, SID, IOAPIC_SID));
     ioapic_remappable(env.qts, 6, 22, 0x66);
-    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 6, 1);
-    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 6, 0);
+    ioapic_pulse(env.qts, 6);
     g_assert(!qvtd_fault_pop(&env.vtd, &f));
     g_assert(lapic_irr_has(env.qts, 0, 0x66));
 
@@ -1829,8 +1834,7 @@ static void test_ir_delivered(void)
              FIELD_DP64(0, IRTE_HI, SVT, 1) |
              FIELD_DP64(0, IRTE_HI, SID, EDU_SID));
     ioapic_remappable(env.qts, 7, 23, 0x67);
-    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 7, 1);
-    qtest_set_irq_in(env.qts, "/machine/q35/ioapic", NULL, 7, 0);
+    ioapic_pulse(env.qts, 7);
     g_assert(qvtd_fault_pop(&env.vtd, &f));
     g_assert_cmphex(f.reason, ==, VTD_FR_IR_SID_MISMATCH);
     g_assert_cmphex(f.sid, ==, IOAPIC_SID);
@@ -1888,12 +1892,6 @@ static void lapic_wait_enabled(QTestState *qts)
         g_usleep(10 * 1000);
     }
     g_assert_not_reached();
-}
-
-static void ioapic_pulse(QTestState *qts, unsigned pin)
-{
-    qtest_set_irq_in(qts, "/machine/q35/ioapic", NULL, pin, 1);
-    qtest_set_irq_in(qts, "/machine/q35/ioapic", NULL, pin, 0);
 }
 
 /*
