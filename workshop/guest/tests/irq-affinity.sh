@@ -139,17 +139,7 @@ for i in $nics; do
     (
         k=0
         while [ ! -e /tmp/stop ]; do
-            : > "/tmp/echo.$i"
-            timeout 60 nc "10.0.$net.100" 7777 < /tmp/pat >> "/tmp/echo.$i" 2>/dev/null &
-            p=$!
-            t=0
-            while [ "$(wc -c < "/tmp/echo.$i")" -lt 262144 ] && [ $t -lt 600 ]; do
-                kill -0 $p 2>/dev/null || break
-                sleep 0.1
-                t=$((t + 1))
-            done
-            kill $p 2>/dev/null
-            wait $p 2>/dev/null
+            echo_roundtrip "10.0.$net.100" /tmp/pat "/tmp/echo.$i"
             got=$(md5sum < "/tmp/echo.$i" | cut -d' ' -f1)
             [ "$got" = "$want" ] || { echo "echo md5 $got at round $k" > "/tmp/io.$i"; exit; }
             k=$((k + 1))

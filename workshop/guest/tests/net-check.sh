@@ -55,20 +55,7 @@ for i in $nics; do
     esac
     ifconfig "$i" "10.0.$net.15" netmask 255.255.255.0 up ||
         fail "cannot configure $i"
-    # nc may keep running after stdin's end: wait for all of the echo.
-    rm -f "/tmp/echo.$i"
-    nc "10.0.$net.100" 7777 < /tmp/pattern > "/tmp/echo.$i" &
-    pid=$!
-    t=0
-    while [ $t -lt 600 ]; do
-        got_bytes=$(wc -c < "/tmp/echo.$i" 2>/dev/null || echo 0)
-        [ "$got_bytes" -ge $bytes ] && break
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.1
-        t=$((t + 1))
-    done
-    kill $pid 2>/dev/null
-    wait $pid 2>/dev/null
+    echo_roundtrip "10.0.$net.100" /tmp/pattern "/tmp/echo.$i"
     got=$(md5sum < "/tmp/echo.$i" | cut -d' ' -f1)
     echo "$i ($drv, pci $bdf, iommu group $g): sent $bytes bytes md5 $want, echoed $(wc -c < "/tmp/echo.$i") bytes md5 $got"
     [ "$got" = "$want" ] || bad="$bad $i ($drv): echo differs;"

@@ -150,3 +150,23 @@ pci_ats() {  # BDF
     done
     echo none
 }
+
+# echo_roundtrip HOST IN OUT: send file IN to the runner's echo server
+# (guestfwd ... -cmd:cat) at HOST:7777 and write what comes back to OUT.
+# nc may keep running after stdin's end: wait until all of IN has come
+# back, nc has ended, or 60 s have passed.
+echo_roundtrip() {
+    _want=$(wc -c < "$2")
+    : > "$3"
+    nc "$1" 7777 < "$2" >> "$3" 2>/dev/null &
+    _pid=$!
+    _t=0
+    while [ "$(wc -c < "$3")" -lt "$_want" ] && [ $_t -lt 600 ]; do
+        kill -0 $_pid 2>/dev/null || break
+        sleep 0.1
+        _t=$((_t + 1))
+    done
+    kill $_pid 2>/dev/null
+    wait $_pid 2>/dev/null
+    true
+}
