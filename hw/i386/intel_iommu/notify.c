@@ -61,6 +61,8 @@ int vtd_notify_flag_changed(IOMMUMemoryRegion *iommu_mr,
         QLIST_INSERT_HEAD(&s->notified_list, vas, notified);
     } else if (old != IOMMU_NOTIFIER_NONE && new == IOMMU_NOTIFIER_NONE) {
         QLIST_REMOVE(vas, notified);
+        /* The last consumer left (device unplugged): forget its shadows. */
+        g_clear_pointer(&vas->shadows, g_hash_table_destroy);
     }
     return 0;
 }
@@ -339,20 +341,28 @@ static void vtd_notify_resync(VTDAddressSpace *vas, uint64_t start,
 }
 
 /*
- * memory_region_iommu_replay(): tell @n everything mapped now.  The
- * consumer may hold mappings from before (a replay after a domain
- * change): unmap its whole range first, then start its shadow afresh.
+ * memory_region_iommu_replay(): tell @n everything mapped now.  A
+ * consumer replaying again holds what its shadow says: unmap exactly that
+ * first, so that every mapping is then sent once.  A notifier just
+ * registered (VFIO replays right after registering) has no shadow and
+ * gets no UNMAP: an UNMAP of its whole range would ask VFIO to unmap up
+ * to 2^64 bytes, in blocks, while it may not have attached its device yet.
  */
 void vtd_replay(IOMMUMemoryRegion *iommu_mr, IOMMUNotifier *n)
 {
     VTDAddressSpace *vas = container_of(iommu_mr, VTDAddressSpace, iommu_mr);
+    IOVATree *told;
 
     if (!(n->notifier_flags & IOMMU_NOTIFIER_MAP)) {
         return;
     }
     trace_vtd_replay(vtd_address_space_bus(vas), vas->devfn, n->start,
                      n->end);
-    vtd_notify_range(vas, n, IOMMU_NOTIFIER_UNMAP, n->start, n->end);
+    vtd_shadow_prune(vas);
+    told = vas->shadows ? g_hash_table_lookup(vas->shadows, n) : NULL;
+    if (told) {
+        vtd_shadow_drop(vas, n, told, n->start, n->end);
+    }
     vtd_shadow(vas, n, true);
     vtd_notify_resync(vas, n->start, n->end, n);
 }
