@@ -23,12 +23,41 @@ l2_bind_edu() {
 
 # The nested machine: intel-iommu options, then QEMU options; qtest
 # commands on stdin.  intel-iommu comes before the devices it covers.
-l2() {  # IOMMU-OPTIONS QEMU-OPTIONS...
+# l2 assigns edu at 00:04.0; l2_empty starts without it.
+l2_empty() {  # IOMMU-OPTIONS QEMU-OPTIONS...
     _iommu=$1
     shift
     $qemu -M q35 -accel qtest -qtest stdio -display none -nodefaults -m 128 \
-        -L /opt/qemu/share -pidfile /tmp/l2.pid -device "$_iommu" \
-        -device vfio-pci,host="$bdf",addr=04.0 "$@"
+        -L /opt/qemu/share -pidfile /tmp/l2.pid -device "$_iommu" "$@"
+}
+l2() {  # IOMMU-OPTIONS QEMU-OPTIONS...
+    _iommu=$1
+    shift
+    l2_empty "$_iommu" -device vfio-pci,host="$bdf",addr=04.0 "$@"
+}
+
+# The nested machine's human monitor, on a pair of FIFOs: pass
+# $L2_MON_ARGS to l2/l2_empty and call l2_mon_start before; hmp (from the
+# command writer) sends one command and waits for the next prompt.  What
+# the monitor printed is in $L2_MON.log.
+L2_MON=/tmp/l2mon
+L2_MON_ARGS="-chardev pipe,id=l2mon,path=$L2_MON -mon chardev=l2mon,mode=readline"
+l2_mon_start() {
+    rm -f $L2_MON.in $L2_MON.out $L2_MON.log
+    mkfifo $L2_MON.in $L2_MON.out
+    cat $L2_MON.out > $L2_MON.log &
+    hmp_sent=0
+}
+hmp() {  # COMMAND
+    l2_sync
+    echo "$1" > $L2_MON.in
+    hmp_sent=$((hmp_sent + 1))
+    _t=0
+    while [ "$(grep -o '(qemu)' $L2_MON.log | wc -l)" -le $hmp_sent ]; do
+        [ $_t -ge 3000 ] && return
+        sleep 0.01
+        _t=$((_t + 1))
+    done
 }
 
 # The command writer (a subshell feeding l2's stdin, which writes its
