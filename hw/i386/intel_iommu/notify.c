@@ -68,40 +68,34 @@ int vtd_notify_flag_changed(IOMMUMemoryRegion *iommu_mr,
 }
 
 /*
- * Send @type for [start, last] to @n, cut to its range, as naturally
- * aligned power-of-two blocks.  UNMAP and DEVIOTLB_UNMAP only.
+ * Send @type for [start, last] to @n, UNMAP or DEVIOTLB_UNMAP, as one
+ * event cut to the notifier's range and to the address width (a device
+ * holds no translation above it).  The range need not be a power of two:
+ * the memory core sends such UNMAPs itself, and the consumers of these
+ * events (vhost, with or without its device IOTLB) take any size.  Cut
+ * into aligned pieces instead, a global invalidation took some twenty
+ * synchronous messages to a vhost-user back-end for each notifier.
  */
 static void vtd_notify_range(VTDAddressSpace *vas, IOMMUNotifier *n,
                              IOMMUNotifierFlag type, uint64_t start,
                              uint64_t last)
 {
-    start = MAX(start, n->start);
-    last = MIN(last, n->end);
-    while (start <= last) {
-        /* The largest aligned block at @start that ends by @last. */
-        unsigned bits = start ? ctz64(start) : 64;
-        uint64_t mask;
-        IOMMUTLBEvent event = { .type = type };
+    IOMMUTLBEvent event = { .type = type };
 
-        while (bits && (bits >= 64 || start + vtd_low_bits(bits) > last ||
-                        start + vtd_low_bits(bits) < start)) {
-            bits--;
-        }
-        mask = vtd_low_bits(bits);
-        event.entry = (IOMMUTLBEntry) {
-            .target_as = &address_space_memory,
-            .iova = start,
-            .addr_mask = mask,
-            .perm = IOMMU_NONE,
-        };
-        trace_vtd_notify(vtd_address_space_bus(vas), vas->devfn, type, start,
-                         mask);
-        memory_region_notify_iommu_one(n, &event);
-        if (start + mask == last) {
-            break;
-        }
-        start += mask + 1;
+    start = MAX(start, n->start);
+    last = MIN(MIN(last, n->end), vtd_low_bits(vas->iommu->aw_bits));
+    if (start > last) {
+        return;
     }
+    event.entry = (IOMMUTLBEntry) {
+        .target_as = &address_space_memory,
+        .iova = start,
+        .addr_mask = last - start,
+        .perm = IOMMU_NONE,
+    };
+    trace_vtd_notify(vtd_address_space_bus(vas), vas->devfn, type, start,
+                     last);
+    memory_region_notify_iommu_one(n, &event);
 }
 
 /* ---- shadows of MAP notifiers ------------------------------------------ */
