@@ -68,10 +68,11 @@ check: build stock guest
 	@$(W)/check.sh
 
 # make check, then the tests whose failures would show only now and then,
-# repeated: every virtio-net line (strict and lazy, with and without ATS
-# and the device IOTLB) VTD_REPEAT times (default 20).
+# repeated: every virtio-net line, with the device model and with a
+# vhost-user back-end (strict and lazy, with and without ATS and the
+# device IOTLB), VTD_REPEAT times (default 20).
 check-full: check
-	@$(W)/repeat-guest-tests.sh $(QEMU) net-virtio $${VTD_REPEAT:-20}
+	@$(W)/repeat-guest-tests.sh $(QEMU) net-virtio,vhost-iotlb $${VTD_REPEAT:-20}
 
 # Our QEMU built with AddressSanitizer and UndefinedBehaviorSanitizer, its
 # qtests and a guest run on it (build/asan, a build of its own).

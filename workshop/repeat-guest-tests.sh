@@ -1,5 +1,6 @@
 #!/bin/bash
-# Run the guest tests whose names contain FILTER COUNT times each against
+# Run the guest tests whose names contain FILTER (or one of FILTER's
+# comma-separated words) COUNT times each against
 # QEMU (run-guest-tests.sh), for failures that show only now and then;
 # prints how many runs of each test passed, then "N passed, N failed"
 # over all runs.
@@ -20,7 +21,9 @@ for i in $(seq 1 "$count"); do
             fail=$((fail + 1))
             echo "round $i: FAIL $name"
         fi
-    done < <("$here/run-guest-tests.sh" "$qemu" "$filter" 2>&1 | grep -E '^(ok|FAIL) ')
+    done < <(for f in ${filter//,/ }; do
+                 "$here/run-guest-tests.sh" "$qemu" "$f" 2>&1
+             done | grep -E '^(ok|FAIL) ')
     echo "round $i of $count done: $pass passed, $fail failed so far"
 done
 for name in $(printf '%s\n' "${!runs[@]}" | sort); do
