@@ -271,7 +271,9 @@ cmd=("$qemu" -machine "$machine" "${accel_args[@]}" -m 1G -smp "${VTD_GUEST_SMP:
 if [ "$shell" = 1 ]; then
     cmd+=(-serial mon:stdio)
 else
-    cmd+=(-serial "file:$logfile" -monitor none)
+    # A monitor for hang-dump.py, which says what a guest that is about
+    # to time out was doing.
+    cmd+=(-serial "file:$logfile" -monitor "unix:$tmp/hmp.sock,server=on,wait=off")
 fi
 [ -n "$iommu" ] && cmd+=(-device "$iommu")
 cmd+=("${extra_qemu[@]}" "${disk_args[@]}")
@@ -309,13 +311,21 @@ t0=$(date +%s.%N)
 timeout -k 5 "$timeout_s" "${cmd[@]}" < /dev/null > "$tmp/qemu.out" 2>&1 &
 qemu_pid=$!
 # A guest that hits "KVM internal error" is paused by QEMU, not stopped:
-# end it at once instead of waiting for the timeout.
+# end it at once instead of waiting for the timeout.  A guest still
+# running 5 s before the timeout gets its state dumped (hang-dump.py).
 (
+    start=$(date +%s)
+    dumped=0
     while kill -0 "$qemu_pid" 2>/dev/null; do
         sleep 1
         if grep -q "KVM internal error" "$tmp/qemu.out" 2>/dev/null; then
             kill "$qemu_pid" 2>/dev/null
             break
+        fi
+        if [ $dumped = 0 ] && [ -S "$tmp/hmp.sock" ] &&
+           [ $(($(date +%s) - start)) -ge $((timeout_s - 5)) ]; then
+            dumped=1
+            timeout 4 "$here/hang-dump.py" "$tmp/hmp.sock" > "$tmp/hang.txt" 2>&1
         fi
     done
 ) &
@@ -344,6 +354,10 @@ fi
     if [ -s "$tmp/qemu.out" ]; then
         echo "---- qemu output ----"
         cat "$tmp/qemu.out"
+    fi
+    if [ -s "$tmp/hang.txt" ]; then
+        echo "---- guest state before the timeout (hang-dump.py) ----"
+        cat "$tmp/hang.txt"
     fi
 } >> "$logfile"
 
