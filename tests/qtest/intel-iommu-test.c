@@ -23,6 +23,7 @@
 #include "hw/pci/pci_regs.h"
 #include "libqos/intel-iommu.h"
 #include "qemu/range.h"
+#include "intel-iommu-vhost.h"
 
 #define CAP_DEFAULT         0x00d2008c222f0606ULL
 #define IVA_OFFSET          0xf0        /* ECAP.IRO * 16 */
@@ -2528,5 +2529,6 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/ir/delivered", test_ir_delivered);
     qtest_add_func("/intel-iommu/ir/kvm-split-routes",
                    test_ir_kvm_split_routes);
+    vtd_vhost_add_tests();
     return g_test_run();
 }
