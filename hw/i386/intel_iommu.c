@@ -359,7 +359,8 @@ static const struct {
     { "dma-drain", "CAP.DRD/DWD: read and write draining" },
     { "snoop-control", "ECAP.SC: snoop control" },
     { "fault-records", "number of fault recording registers (1-64)" },
-    { "x-scalable-mode", "scalable mode (experimental, not walked yet)" },
+    { "x-scalable-mode", "scalable mode: PASID tables, second-stage or "
+      "pass-through translation (experimental)" },
     { "x-flts", "first-stage translation in scalable mode (experimental)" },
     { "fs1gp", "1 GiB first-stage pages (CAP.FS1GP)" },
     { "x-pasid-mode", "PASID support (experimental)" },

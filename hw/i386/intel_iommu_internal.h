@@ -122,20 +122,52 @@ bool vtd_address_space_translates(VTDAddressSpace *vas);
 uint8_t vtd_address_space_bus(VTDAddressSpace *vas);
 void vtd_address_spaces_init(IntelIOMMUState *s);
 
-/* Table walks (intel_iommu/walk.c): 0 or a VTD_FR_* fault reason. */
+/*
+ * Table walks (intel_iommu/walk.c, pasid.c): 0 or a VTD_FR_* fault
+ * reason, with VTD_FR_SUPPRESSED added when a fault processing disable
+ * bit on the way says not to record it (7.1.1, qualified faults).
+ */
+#define VTD_FR_SUPPRESSED   0x100
+#define VTD_FR_REASON(f)    ((f) & 0xff)
+
 typedef struct VTDTranslation {
     hwaddr addr;                    /* output address of the access */
     uint64_t page_mask;             /* offset bits of the page found */
     IOMMUAccessFlags perm;
     uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
+    /*
+     * First stage: writable, but its dirty bit is still clear, so the
+     * entry allows reads only and a write walks again to set the bit.
+     */
+    bool dirty_pending;
 } VTDTranslation;
+
+/* Slots of s->table_map: one per kind of table a walk reads. */
+#define VTD_TABLE_ROOT      0
+#define VTD_TABLE_CONTEXT   1
+#define VTD_TABLE_LEVEL(l)  (1 + (l))       /* paging level 1..5 */
+#define VTD_TABLE_PASID_DIR 7
+#define VTD_TABLE_PASID     8
 
 void vtd_walk_init(IntelIOMMUState *s);
 void vtd_walk_destroy(IntelIOMMUState *s);
+bool vtd_read_qwords(IntelIOMMUState *s, unsigned slot, hwaddr addr,
+                     uint64_t *q, unsigned n);
+uint64_t vtd_haw_mask(IntelIOMMUState *s);
 int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
                      VTDContext *ctx);
 int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
                           uint64_t iova, bool is_write, VTDTranslation *out);
+int vtd_walk_first_stage(IntelIOMMUState *s, const VTDContext *ctx,
+                         uint64_t iova, bool is_write, VTDTranslation *out);
+/* The reason for an access @ctx's translation does not permit. */
+int vtd_access_denied(const VTDContext *ctx, bool is_write);
+
+/* Scalable mode (intel_iommu/pasid.c) */
+int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
+                        VTDContext *ctx);
+bool vtd_inval_pasid_cache(IntelIOMMUState *s, unsigned gran, uint16_t did,
+                           uint32_t pasid);
 /*
  * Every present leaf of @ctx's second-stage tables overlapping [start,
  * last], in IOVA order; entries a DMA would fault on are skipped.  Called
@@ -158,6 +190,7 @@ struct VTDIOTLBEntry {
     uint16_t did;
     uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
     IOMMUAccessFlags perm;
+    bool dirty_pending;             /* see VTDTranslation */
     uint64_t mask;                  /* offset bits within the page */
     hwaddr iova;                    /* first input address */
     hwaddr addr;                    /* first output address */
@@ -212,6 +245,7 @@ VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
 VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
                                        hwaddr iova, const VTDTranslation *t);
+void vtd_iotlb_drop_locked(IntelIOMMUState *s, VTDIOTLBEntry *e);
 void vtd_iotlb_invalidate_all(IntelIOMMUState *s);
 void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did);
 void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,

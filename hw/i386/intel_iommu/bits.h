@@ -239,6 +239,78 @@ REG64(VCCAP, 0xe00)
 #define VTD_PAGE_SHIFT                  12
 
 /*
+ * 9.2 Scalable-mode root entry, 128 bits: the low quadword points at the
+ * context table of devfn 0-127, the high one at that of devfn 128-255.
+ */
+    FIELD(SM_ROOT, P, 0, 1)
+    FIELD(SM_ROOT, CTP, 12, 52)
+#define VTD_SM_ROOT_RSVD                MAKE_64BIT_MASK(1, 11)
+#define VTD_SM_ROOT_HALF_DEVFNS         128
+
+/* 9.4 Scalable-mode context entry, 256 bits (quadwords 2 and 3 reserved) */
+    FIELD(SM_CTX_LO, P, 0, 1)
+    FIELD(SM_CTX_LO, FPD, 1, 1)
+    FIELD(SM_CTX_LO, DTE, 2, 1)   /* device-TLB enable */
+    FIELD(SM_CTX_LO, PASIDE, 3, 1)
+    FIELD(SM_CTX_LO, PRE, 4, 1)   /* page requests */
+    FIELD(SM_CTX_LO, PDTS, 9, 3)  /* directory: 2^(PDTS + 7) entries */
+    FIELD(SM_CTX_LO, PDTP, 12, 52) /* PASID directory pointer */
+#define VTD_SM_CTX_LO_RSVD              MAKE_64BIT_MASK(5, 4)
+    FIELD(SM_CTX_HI, RID_PASID, 0, 20)
+    FIELD(SM_CTX_HI, RID_PRIV, 20, 1)
+#define VTD_SM_CTX_HI_RSVD              MAKE_64BIT_MASK(21, 43)
+#define VTD_SM_CTX_SIZE                 32
+
+/* 9.5 PASID directory entry: PASID[19:6] indexes the directory */
+    FIELD(PDIRE, P, 0, 1)
+    FIELD(PDIRE, FPD, 1, 1)
+    FIELD(PDIRE, PTP, 12, 52)     /* scalable-mode PASID table pointer */
+#define VTD_PDIRE_RSVD                  MAKE_64BIT_MASK(2, 10)
+#define VTD_PASID_TABLE_BITS            6   /* PASID[5:0] indexes a table */
+
+/*
+ * 9.6 Scalable-mode PASID table entry, 512 bits; the device reads the
+ * first three quadwords, the others hold nothing it offers.
+ */
+    FIELD(PASIDE0, P, 0, 1)
+    FIELD(PASIDE0, FPD, 1, 1)
+    FIELD(PASIDE0, AW, 2, 3)      /* second stage: levels - 2 */
+    FIELD(PASIDE0, SSEE, 5, 1)
+    FIELD(PASIDE0, PGTT, 6, 3)    /* PASID-granular translation type */
+    FIELD(PASIDE0, SSADE, 9, 1)
+    FIELD(PASIDE0, SSPTPTR, 12, 52)
+#define VTD_PASIDE0_RSVD                MAKE_64BIT_MASK(10, 2)
+    FIELD(PASIDE1, DID, 0, 16)
+    FIELD(PASIDE1, PWSNP, 23, 1)
+    FIELD(PASIDE1, PGSNP, 24, 1)
+#define VTD_PASIDE1_RSVD                MAKE_64BIT_MASK(16, 7)
+    FIELD(PASIDE2, SRE, 0, 1)     /* supervisor requests */
+    FIELD(PASIDE2, ERE, 1, 1)     /* execute requests */
+    FIELD(PASIDE2, FSPM, 2, 2)    /* first stage: 0 4-level, 1 5-level */
+    FIELD(PASIDE2, WPE, 4, 1)     /* write protect for supervisor */
+    FIELD(PASIDE2, NXE, 5, 1)     /* execute-disable bit in use */
+    FIELD(PASIDE2, SMEP, 6, 1)
+    FIELD(PASIDE2, EAFE, 7, 1)    /* extended-accessed flag */
+    FIELD(PASIDE2, FSPTPTR, 12, 52)
+#define VTD_PASIDE2_RSVD                MAKE_64BIT_MASK(8, 4)
+#define VTD_PASID_ENTRY_SIZE            64
+
+/* PASID-granular translation types (9.6, PGTT) */
+#define VTD_PGTT_FIRST_STAGE            1
+#define VTD_PGTT_SECOND_STAGE           2
+#define VTD_PGTT_NESTED                 3
+#define VTD_PGTT_PASS_THROUGH           4
+
+/* 9.7 First-stage paging entries (IA-32e layout) */
+    FIELD(FSPTE, P, 0, 1)
+    FIELD(FSPTE, RW, 1, 1)
+    FIELD(FSPTE, US, 2, 1)        /* user-accessible */
+    FIELD(FSPTE, A, 5, 1)         /* accessed */
+    FIELD(FSPTE, D, 6, 1)         /* dirty (leaves) */
+    FIELD(FSPTE, PS, 7, 1)
+    FIELD(FSPTE, XD, 63, 1)       /* execute disable (with NXE) */
+
+/*
  * 7.1.3 Fault reasons of legacy-mode DMA remapping.  "Qualified" faults
  * (7.1.1) are the ones a context entry's FPD may suppress.
  */
@@ -254,6 +326,38 @@ REG64(VCCAP, 0xe00)
 #define VTD_FR_ROOT_RESERVED            0x0a
 #define VTD_FR_CONTEXT_RESERVED         0x0b
 #define VTD_FR_PAGE_TABLE_RESERVED      0x0c
+
+/*
+ * 7.1.3 Fault reasons of scalable-mode DMA remapping: the structure that
+ * failed (root, context, PASID directory, PASID table, first or second
+ * stage) and how.  Legacy reasons 0x1-0xf are not reported in this mode.
+ */
+#define VTD_FR_SM_ROOT_TABLE_INVALID    0x38    /* SRT.1 */
+#define VTD_FR_SM_ROOT_NOT_PRESENT      0x39    /* SRT.2 */
+#define VTD_FR_SM_ROOT_RESERVED         0x3a    /* SRT.3 */
+#define VTD_FR_SM_CONTEXT_TABLE_INVALID 0x40    /* SCT.1 */
+#define VTD_FR_SM_CONTEXT_NOT_PRESENT   0x41    /* SCT.2 */
+#define VTD_FR_SM_CONTEXT_RESERVED      0x42    /* SCT.3 */
+#define VTD_FR_SM_CONTEXT_INVALID       0x43    /* SCT.4 */
+#define VTD_FR_SM_CONTEXT_NO_DTE        0x44    /* SCT.5 */
+#define VTD_FR_SM_PASID_BEYOND_PDTS     0x46    /* SCT.7 */
+#define VTD_FR_SM_PDIRE_INVALID         0x50    /* SPD.1 */
+#define VTD_FR_SM_PDIRE_NOT_PRESENT     0x51    /* SPD.2 */
+#define VTD_FR_SM_PDIRE_RESERVED        0x52    /* SPD.3 */
+#define VTD_FR_SM_PASIDE_INVALID_ADDR   0x58    /* SPT.1 */
+#define VTD_FR_SM_PASIDE_NOT_PRESENT    0x59    /* SPT.2 */
+#define VTD_FR_SM_PASIDE_RESERVED       0x5a    /* SPT.3 */
+#define VTD_FR_SM_PASIDE_INVALID        0x5b    /* SPT.4 */
+#define VTD_FR_FS_TABLE_INVALID         0x70    /* SFS.1 */
+#define VTD_FR_FS_NOT_PRESENT           0x71    /* SFS.2 */
+#define VTD_FR_FS_RESERVED              0x72    /* SFS.3 */
+#define VTD_FR_SS_TABLE_INVALID         0x78    /* SSS.1 */
+#define VTD_FR_SS_RESERVED              0x7a    /* SSS.3 */
+#define VTD_FR_SM_NOT_CANONICAL         0x80    /* SGN.1 */
+#define VTD_FR_SM_USER_DENIED           0x81    /* SGN.2 */
+#define VTD_FR_SM_ADDR_BEYOND_AW        0x84    /* SGN.5 */
+#define VTD_FR_SM_WRITE_DENIED          0x85    /* SGN.6 */
+#define VTD_FR_SM_READ_DENIED           0x86    /* SGN.7 */
 
 /* 6.5.2 Invalidation descriptors: type in bits 3:0 (and 11:9) */
     FIELD(INV_DESC, TYPE_LO, 0, 4)
@@ -294,6 +398,33 @@ REG64(VCCAP, 0xe00)
     FIELD(INV_DEV, PFSID_HI, 52, 12)
     FIELD(INV_DEV_HI, S, 0, 1)    /* size encoded in ADDR */
     FIELD(INV_DEV_HI, ADDR, 12, 52)
+/* 6.5.2.4 PASID-based IOTLB invalidate descriptor */
+    FIELD(INV_PIOTLB, G, 4, 2)    /* 2: PASID-selective, 3: pages */
+    FIELD(INV_PIOTLB, DID, 16, 16)
+    FIELD(INV_PIOTLB, PASID, 32, 20)
+#define VTD_INV_PIOTLB_RSVD             (MAKE_64BIT_MASK(6, 3) | \
+                                         MAKE_64BIT_MASK(12, 4) | \
+                                         MAKE_64BIT_MASK(52, 12))
+#define VTD_INV_PIOTLB_HI_RSVD          MAKE_64BIT_MASK(7, 5)
+#define VTD_GRAN_PASID                  2
+#define VTD_GRAN_PASID_PAGE             3
+/* 6.5.2.2 PASID-cache invalidate descriptor */
+    FIELD(INV_PC, G, 4, 2)        /* 0: domain, 1: PASID, 3: global */
+    FIELD(INV_PC, DID, 16, 16)
+    FIELD(INV_PC, PASID, 32, 20)
+#define VTD_INV_PC_RSVD                 (MAKE_64BIT_MASK(6, 3) | \
+                                         MAKE_64BIT_MASK(12, 4) | \
+                                         MAKE_64BIT_MASK(52, 12))
+#define VTD_PC_GRAN_DOMAIN              0
+#define VTD_PC_GRAN_PASID               1
+#define VTD_PC_GRAN_GLOBAL              3
+/* 6.5.2.6 PASID-based device-TLB invalidate descriptor */
+    FIELD(INV_PDEV, SID, 16, 16)
+    FIELD(INV_PDEV, PASID, 32, 20)
+    FIELD(INV_PDEV_HI, G, 0, 1)
+    FIELD(INV_PDEV_HI, S, 11, 1)
+    FIELD(INV_PDEV_HI, ADDR, 12, 52)
+#define VTD_INV_PDEV_HI_RSVD            MAKE_64BIT_MASK(1, 10)
 /* 6.5.2.7 Interrupt entry cache invalidate descriptor */
     FIELD(INV_IEC, G, 4, 1)       /* 0: global, 1: index-selective */
     FIELD(INV_IEC, IM, 27, 5)     /* index mask: 2^IM entries */

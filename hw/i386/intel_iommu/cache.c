@@ -329,6 +329,7 @@ VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
     e->page = e->iova >> VTD_PAGE_SHIFT;
     e->addr = t->addr & ~t->page_mask;
     e->perm = t->perm;
+    e->dirty_pending = t->dirty_pending;
 
     /*
      * Callers insert after vtd_iotlb_lookup_locked() found nothing at any
@@ -345,6 +346,19 @@ VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
     vtd_iotlb_set_last_hit(s, vas, e);
     trace_vtd_iotlb_fill(did, e->iova, e->addr, e->level, e->perm);
     return e;
+}
+
+/* Drop @e alone: its translation is about to be walked again. */
+void vtd_iotlb_drop_locked(IntelIOMMUState *s, VTDIOTLBEntry *e)
+{
+    uint16_t did = e->did;
+    VTDIOTLBDomain *dom = vtd_iotlb_domain(s, did, false);
+
+    vtd_iotlb_remove(s, dom, e);
+    if (!dom->count) {
+        vtd_iotlb_domain_drop(s, did);
+    }
+    vtd_bump_gen(&s->iotlb_gen);
 }
 
 static gboolean vtd_iotlb_drop_domain_entries(gpointer key, gpointer value,

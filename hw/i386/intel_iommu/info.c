@@ -123,7 +123,7 @@ static void vtd_info_devices(GString *out, IntelIOMMUState *s)
         }
         if (fault) {
             g_string_append_printf(out, "no context (fault reason 0x%02x)",
-                                   fault);
+                                   VTD_FR_REASON(fault));
         } else {
             g_string_append_printf(out, "domain %u, %s", ctx.did,
                                    vtd_tt_name(ctx.tt));

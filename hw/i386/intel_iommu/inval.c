@@ -135,6 +135,69 @@ static bool vtd_inval_device_iotlb(IntelIOMMUState *s, uint64_t lo,
     return true;
 }
 
+/*
+ * 6.5.2.6: a PASID-based device-TLB invalidation.  The devices behind the
+ * unit do not tag translation requests with a PASID, so their device TLBs
+ * hold RID_PASID translations only and the PASID does not narrow it.
+ * S is bit 11 here; the size encoding is that of 6.5.2.5.
+ */
+static bool vtd_inval_pasid_device_iotlb(IntelIOMMUState *s, uint64_t lo,
+                                         uint64_t hi)
+{
+    uint16_t sid = FIELD_EX64(lo, INV_PDEV, SID);
+    hwaddr addr = FIELD_EX64(hi, INV_PDEV_HI, ADDR) << VTD_PAGE_SHIFT;
+    uint64_t mask = vtd_low_bits(VTD_PAGE_SHIFT);
+
+    if (!FIELD_EX64(s->ecap, ECAP, DT) || (hi & VTD_INV_PDEV_HI_RSVD)) {
+        return false;
+    }
+    if (FIELD_EX64(hi, INV_PDEV_HI, S)) {
+        unsigned ones = cto64(addr >> VTD_PAGE_SHIFT);
+
+        mask = vtd_low_bits(MIN(VTD_PAGE_SHIFT + ones + 1, 64));
+    }
+    trace_vtd_inval_device_iotlb(sid, addr & ~mask, mask);
+    vtd_notify_device_iotlb(s, sid, addr & ~mask, mask);
+    return true;
+}
+
+/*
+ * 6.5.2.4: a PASID-based IOTLB invalidation, of all of a PASID's
+ * translations in a domain or of some of its pages.  The IOTLB holds the
+ * translations of RID_PASID (0) only: another PASID's invalidation finds
+ * nothing to drop.
+ */
+static bool vtd_inval_pasid_iotlb(IntelIOMMUState *s, uint64_t lo,
+                                  uint64_t hi)
+{
+    unsigned gran = FIELD_EX64(lo, INV_PIOTLB, G);
+    uint16_t did = FIELD_EX64(lo, INV_PIOTLB, DID);
+    uint32_t pasid = FIELD_EX64(lo, INV_PIOTLB, PASID);
+
+    if ((lo & VTD_INV_PIOTLB_RSVD) || (hi & VTD_INV_PIOTLB_HI_RSVD)) {
+        return false;
+    }
+    switch (gran) {
+    case VTD_GRAN_PASID:
+        trace_vtd_inval_iotlb(gran, did, 0, 64);
+        if (!pasid) {
+            vtd_iotlb_invalidate_domain(s, did);
+            vtd_notify_iotlb_invalidation(s, did, 0, 64);
+        }
+        return true;
+    case VTD_GRAN_PASID_PAGE:
+        if (!pasid) {
+            return vtd_inval_iotlb(s, VTD_GRAN_DEVICE_OR_PAGE, did,
+                                   FIELD_EX64(hi, INV_IOTLB_HI, ADDR) <<
+                                   VTD_PAGE_SHIFT,
+                                   FIELD_EX64(hi, INV_IOTLB_HI, AM));
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* 6.5.2.9: status write and completion interrupt. */
 static bool vtd_inval_wait(IntelIOMMUState *s, uint64_t lo, uint64_t hi)
 {
@@ -203,8 +266,22 @@ static bool vtd_inval_descriptor(IntelIOMMUState *s, const uint64_t *desc,
             return false;
         }
         return vtd_inval_wait(s, lo, hi);
+    }
+    /* PASID-granular descriptors: scalable mode's, 256 bits wide. */
+    if (!FIELD_EX64(s->ecap, ECAP, SMTS) || !wide || desc[2] || desc[3]) {
+        return false;
+    }
+    switch (type) {
+    case VTD_INV_PASID_IOTLB:
+        return vtd_inval_pasid_iotlb(s, lo, hi);
+    case VTD_INV_PASID_CACHE:
+        return !(lo & VTD_INV_PC_RSVD) && !hi &&
+               vtd_inval_pasid_cache(s, FIELD_EX64(lo, INV_PC, G),
+                                     FIELD_EX64(lo, INV_PC, DID),
+                                     FIELD_EX64(lo, INV_PC, PASID));
+    case VTD_INV_PASID_DEVICE_TLB:
+        return vtd_inval_pasid_device_iotlb(s, lo, hi);
     default:
-        /* PASID-granular descriptors need scalable mode. */
         return false;
     }
 }

@@ -119,7 +119,9 @@ static void vtd_collect_leaf(void *opaque, uint64_t iova, uint64_t size,
  * What @vas maps over [start, last] now, as the device sees it: through
  * its cached context entry, nothing when translation is off, the context
  * is not present or is pass-through (the address space is then an alias
- * of guest memory and consumers see RAM sections instead).
+ * of guest memory and consumers see RAM sections instead).  First-stage
+ * tables are not shadowed: guests do not invalidate after mapping in
+ * them even in caching mode (Linux 6.1), so shadows could not follow.
  */
 static GArray *vtd_current_leaves(VTDAddressSpace *vas, uint64_t start,
                                   uint64_t last)
@@ -131,7 +133,7 @@ static GArray *vtd_current_leaves(VTDAddressSpace *vas, uint64_t start,
     QEMU_LOCK_GUARD(&s->lock);
     if (vtd_address_space_translates(vas) &&
         !vtd_context_get_locked(s, vas, &ctx) &&
-        ctx->tt != VTD_TT_PASS_THROUGH) {
+        ctx->tt != VTD_TT_PASS_THROUGH && !ctx->first_stage) {
         vtd_walk_range(s, ctx, start, last, vtd_collect_leaf, leaves);
     }
     return leaves;

@@ -49,7 +49,7 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
     QEMU_LOCK_GUARD(&s->lock);
     fault = vtd_context_get_locked(s, vas, &ctx);
     if (fault) {
-        if (report) {
+        if (report && !(fault & VTD_FR_SUPPRESSED)) {
             vtd_fault_record(s, vtd_requester_sid(vas), addr, fault,
                              is_write);
         }
@@ -67,8 +67,15 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
     }
 
     hit = vtd_iotlb_lookup_locked(s, vas, ctx->did, addr);
+    if (hit && hit->dirty_pending && is_write) {
+        /* The first write sets the dirty flag: walk again (3.5.3). */
+        vtd_iotlb_drop_locked(s, hit);
+        hit = NULL;
+    }
     if (!hit) {
-        fault = vtd_walk_second_stage(s, ctx, addr, is_write, &t);
+        fault = ctx->first_stage ?
+                vtd_walk_first_stage(s, ctx, addr, is_write, &t) :
+                vtd_walk_second_stage(s, ctx, addr, is_write, &t);
         if (fault) {
             if (report && !ctx->fpd) {
                 vtd_fault_record(s, vtd_requester_sid(vas), addr, fault,
@@ -87,9 +94,8 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
         /* 3.6: the access needs a permission the translation lacks. */
         if (!ctx->fpd) {
             vtd_fault_record(s, vtd_requester_sid(vas), addr,
-                             (flag & ~hit->perm & IOMMU_WO) ?
-                             VTD_FR_WRITE_DENIED : VTD_FR_READ_DENIED,
-                             is_write);
+                             vtd_access_denied(ctx, flag & ~hit->perm &
+                                               IOMMU_WO), is_write);
         }
         return entry;
     }

@@ -1,11 +1,14 @@
 /*
- * Intel VT-d emulation: table walks (legacy mode)
+ * Intel VT-d emulation: table walks
  *
  * Root table -> context entry -> second-stage page table, as chapter 3.4.2
- * and 3.6 describe them.  Walks read guest memory only, never change
- * device state, and return a typed result: either what the tables say, or
- * the fault reason of 7.1.3 that the caller reports.  The number of levels
- * is bounded by the context entry, so no table layout can make a walk loop.
+ * and 3.6 describe them, and the first-stage (IA-32e) tables of scalable
+ * mode (3.5); pasid.c walks scalable mode's context and PASID structures.
+ * Walks read guest memory and change no device state, and return a typed
+ * result: either what the tables say, or the fault reason of 7.1.3 that
+ * the caller reports.  The only writes are the accessed and dirty bits a
+ * first-stage walk sets (3.5.3).  The number of levels is bounded by the
+ * context or PASID entry, so no table layout can make a walk loop.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,11 +18,6 @@
 #include "exec/address-spaces.h"
 #include "hw/i386/intel_iommu_internal.h"
 #include "trace.h"
-
-/* Slots of s->table_map: the root table, the context table, then levels */
-#define VTD_TABLE_ROOT      0
-#define VTD_TABLE_CONTEXT   1
-#define VTD_TABLE_LEVEL(l)  (1 + (l))       /* second-stage level 1..5 */
 
 /*
  * Host pointer to the guest-RAM page @page, or NULL if it is not RAM that
@@ -52,32 +50,80 @@ static const uint8_t *vtd_table_map(IntelIOMMUState *s, unsigned slot,
     return s->table_map[slot].host;
 }
 
-/* Read a 64- or 128-bit entry; false if there is no memory to read. */
-static bool vtd_read_entry(IntelIOMMUState *s, unsigned slot, hwaddr addr,
-                           uint64_t *lo, uint64_t *hi)
+/*
+ * Read @n (at most 8) quadwords of an entry at @addr, which entries'
+ * alignment keeps within one page; false if there is no memory to read.
+ */
+bool vtd_read_qwords(IntelIOMMUState *s, unsigned slot, hwaddr addr,
+                     uint64_t *q, unsigned n)
 {
     hwaddr page = addr & ~vtd_low_bits(VTD_PAGE_SHIFT);
     const uint8_t *host = vtd_table_map(s, slot, page);
-    uint64_t buf[2];
+    uint64_t buf[8];
 
+    assert(n <= ARRAY_SIZE(buf));
     if (host) {
         host += addr - page;
-        *lo = ldq_le_p(host);
-        if (hi) {
-            *hi = ldq_le_p(host + 8);
+        for (unsigned i = 0; i < n; i++) {
+            q[i] = ldq_le_p(host + 8 * i);
         }
         return true;
     }
     /* Not plain RAM: the memory API reads it or says there is nothing. */
     if (address_space_read(&address_space_memory, addr,
-                           MEMTXATTRS_UNSPECIFIED, buf, hi ? 16 : 8)) {
+                           MEMTXATTRS_UNSPECIFIED, buf, 8 * n)) {
         return false;
     }
-    *lo = le64_to_cpu(buf[0]);
-    if (hi) {
-        *hi = le64_to_cpu(buf[1]);
+    for (unsigned i = 0; i < n; i++) {
+        q[i] = le64_to_cpu(buf[i]);
     }
     return true;
+}
+
+/* A 64- or 128-bit entry (@hi NULL for 64). */
+static bool vtd_read_entry(IntelIOMMUState *s, unsigned slot, hwaddr addr,
+                           uint64_t *lo, uint64_t *hi)
+{
+    uint64_t q[2];
+
+    if (!vtd_read_qwords(s, slot, addr, q, hi ? 2 : 1)) {
+        return false;
+    }
+    *lo = q[0];
+    if (hi) {
+        *hi = q[1];
+    }
+    return true;
+}
+
+/*
+ * Set @bits in the 64-bit paging entry at @addr, atomically where it is
+ * RAM, as the hardware's locked update of accessed and dirty flags does.
+ */
+static void vtd_set_entry_bits(hwaddr addr, uint64_t bits)
+{
+    MemoryRegion *mr;
+    hwaddr xlat, len = 8;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(&address_space_memory, addr, &xlat, &len,
+                                 true, MEMTXATTRS_UNSPECIFIED);
+    if (len == 8 && memory_access_is_direct(mr, true,
+                                            MEMTXATTRS_UNSPECIFIED)) {
+        uint64_t *host = qemu_map_ram_ptr(mr->ram_block, xlat);
+
+        qatomic_or(host, cpu_to_le64(bits));
+        memory_region_set_dirty(mr, xlat, 8);
+    } else {
+        uint64_t val;
+
+        if (!address_space_read(&address_space_memory, addr,
+                                MEMTXATTRS_UNSPECIFIED, &val, 8)) {
+            val = cpu_to_le64(le64_to_cpu(val) | bits);
+            address_space_write(&address_space_memory, addr,
+                                MEMTXATTRS_UNSPECIFIED, &val, 8);
+        }
+    }
 }
 
 static void vtd_memory_commit(MemoryListener *listener)
@@ -113,7 +159,7 @@ static unsigned vtd_haw(IntelIOMMUState *s)
     return MIN(s->aw_bits, 52);
 }
 
-static uint64_t vtd_haw_mask(IntelIOMMUState *s)
+uint64_t vtd_haw_mask(IntelIOMMUState *s)
 {
     return MAKE_64BIT_MASK(0, vtd_haw(s));
 }
@@ -126,6 +172,10 @@ int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
     hwaddr ctp;
     unsigned aw;
 
+    if (FIELD_EX64(s->root_table, RTADDR, TTM) == 1) {
+        return vtd_walk_sm_context(s, bus, devfn, ctx);
+    }
+    memset(ctx, 0, sizeof(*ctx));
     RCU_READ_LOCK_GUARD();
     if (!vtd_read_entry(s, VTD_TABLE_ROOT, root + bus * 16, &rlo, &rhi)) {
         return VTD_FR_ROOT_TABLE_INVALID;
@@ -194,8 +244,38 @@ static uint64_t vtd_ss_reserved(IntelIOMMUState *s, unsigned level,
     return rsvd;
 }
 
-int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
-                          uint64_t iova, bool is_write, VTDTranslation *out)
+/*
+ * The same conditions have reasons of their own in scalable mode (7.1.3):
+ * the second stage's legacy reason and its scalable-mode counterpart.
+ */
+static int vtd_ss_fault(const VTDContext *ctx, int legacy)
+{
+    if (!ctx->scalable) {
+        return legacy;
+    }
+    switch (legacy) {
+    case VTD_FR_ADDR_BEYOND_AW:
+        return VTD_FR_SM_ADDR_BEYOND_AW;
+    case VTD_FR_WRITE_DENIED:
+        return VTD_FR_SM_WRITE_DENIED;
+    case VTD_FR_READ_DENIED:
+        return VTD_FR_SM_READ_DENIED;
+    case VTD_FR_PAGE_TABLE_INVALID:
+        return VTD_FR_SS_TABLE_INVALID;
+    default:
+        return VTD_FR_SS_RESERVED;
+    }
+}
+
+int vtd_access_denied(const VTDContext *ctx, bool is_write)
+{
+    return vtd_ss_fault(ctx, is_write ? VTD_FR_WRITE_DENIED :
+                        VTD_FR_READ_DENIED);
+}
+
+static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
+                                        const VTDContext *ctx, uint64_t iova,
+                                        bool is_write, VTDTranslation *out)
 {
     unsigned level = ctx->levels;
     unsigned width = VTD_PAGE_SHIFT + level * VTD_SS_LEVEL_BITS;
@@ -253,6 +333,114 @@ int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
     }
     /* The caller checks the access against out->perm (cached or not). */
     return 0;
+}
+
+int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
+                          uint64_t iova, bool is_write, VTDTranslation *out)
+{
+    int fault = vtd_walk_second_stage_legacy(s, ctx, iova, is_write, out);
+
+    out->dirty_pending = false;
+    return fault ? vtd_ss_fault(ctx, fault) : 0;
+}
+
+/* Reserved bits of a first-stage entry at @level (3.5, IA-32e paging). */
+static uint64_t vtd_fs_reserved(IntelIOMMUState *s, const VTDContext *ctx,
+                                unsigned level, bool leaf)
+{
+    uint64_t rsvd = MAKE_64BIT_MASK(vtd_haw(s), 52 - vtd_haw(s));
+
+    if (!ctx->nxe) {
+        rsvd |= R_FSPTE_XD_MASK;
+    }
+    if (level >= 4) {
+        rsvd |= R_FSPTE_PS_MASK;        /* no pages at PML4 and PML5 */
+    }
+    if (leaf && level > 1) {
+        /* Bit 12 is PAT; the rest below the page size must be clear. */
+        rsvd |= MAKE_64BIT_MASK(VTD_PAGE_SHIFT + 1,
+                                (level - 1) * VTD_SS_LEVEL_BITS - 1);
+    }
+    return rsvd;
+}
+
+/*
+ * 3.5: first-stage translation of a request without PASID, which the
+ * RID_PASID entry's tables translate as a user-mode request (no
+ * RID_PRIV): every level must allow user access, and writes need
+ * write permission at every level.  Accessed flags are set on the way
+ * down, the dirty flag on the leaf for a write (3.5.3).
+ */
+int vtd_walk_first_stage(IntelIOMMUState *s, const VTDContext *ctx,
+                         uint64_t iova, bool is_write, VTDTranslation *out)
+{
+    unsigned level = ctx->levels;
+    unsigned width = VTD_PAGE_SHIFT + level * VTD_SS_LEVEL_BITS;
+    hwaddr table = ctx->table;
+    bool writable = true, user = true;
+
+    RCU_READ_LOCK_GUARD();
+    /* Canonical: the bits above the width repeat its top bit. */
+    if (sextract64(iova, 0, width) != (int64_t)iova) {
+        return VTD_FR_SM_NOT_CANONICAL;
+    }
+    for (;;) {
+        unsigned shift = VTD_PAGE_SHIFT + (level - 1) * VTD_SS_LEVEL_BITS;
+        unsigned index = (iova >> shift) & MAKE_64BIT_MASK(0,
+                                                           VTD_SS_LEVEL_BITS);
+        hwaddr entry = table + index * 8;
+        uint64_t pte, set = 0;
+        bool leaf;
+
+        if (!vtd_read_entry(s, VTD_TABLE_LEVEL(level), entry, &pte, NULL)) {
+            return VTD_FR_FS_TABLE_INVALID;
+        }
+        trace_vtd_walk_level(iova, level, pte);
+        if (!FIELD_EX64(pte, FSPTE, P)) {
+            return VTD_FR_FS_NOT_PRESENT;
+        }
+        leaf = level == 1 || (level <= 3 && FIELD_EX64(pte, FSPTE, PS));
+        if (leaf && level == 3 && !FIELD_EX64(s->cap, CAP, FS1GP)) {
+            return VTD_FR_FS_RESERVED;  /* 1 GiB pages not offered */
+        }
+        if (pte & vtd_fs_reserved(s, ctx, level, leaf)) {
+            return VTD_FR_FS_RESERVED;
+        }
+        writable &= FIELD_EX64(pte, FSPTE, RW);
+        user &= FIELD_EX64(pte, FSPTE, US);
+        if (leaf) {
+            if (!user) {
+                return VTD_FR_SM_USER_DENIED;
+            }
+            if (is_write && !writable) {
+                return VTD_FR_SM_WRITE_DENIED;
+            }
+        }
+        if (!FIELD_EX64(pte, FSPTE, A)) {
+            set |= R_FSPTE_A_MASK;
+        }
+        if (leaf && is_write && !FIELD_EX64(pte, FSPTE, D)) {
+            set |= R_FSPTE_D_MASK;
+        }
+        if (set) {
+            vtd_set_entry_bits(entry, set);
+            pte |= set;
+        }
+        if (leaf) {
+            bool dirty = FIELD_EX64(pte, FSPTE, D);
+
+            out->page_mask = MAKE_64BIT_MASK(0, shift);
+            out->addr = (pte & MAKE_64BIT_MASK(shift, 52 - shift)) |
+                        (iova & out->page_mask);
+            out->perm = IOMMU_RO | (writable && dirty ? IOMMU_WO : 0);
+            out->dirty_pending = writable && !dirty;
+            out->level = level;
+            return 0;
+        }
+        table = pte & MAKE_64BIT_MASK(VTD_PAGE_SHIFT,
+                                      vtd_haw(s) - VTD_PAGE_SHIFT);
+        level--;
+    }
 }
 
 /*

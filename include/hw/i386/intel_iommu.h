@@ -53,9 +53,17 @@ typedef struct VTDIOTLBEntry VTDIOTLBEntry;
 typedef struct VTDContext {
     uint16_t did;                   /* domain id */
     uint8_t tt;                     /* translation type */
-    uint8_t levels;                 /* second-stage depth: 3, 4 or 5 */
+    uint8_t levels;                 /* table depth: 3, 4 or 5 */
     bool fpd;                       /* fault processing disable */
-    uint64_t table;                 /* second-stage root table */
+    uint64_t table;                 /* root of the tables to walk */
+    /*
+     * Scalable mode: what the PASID entry of the requests without PASID
+     * (RID_PASID) says.  @tt is then derived from its PGTT.
+     */
+    bool scalable;
+    bool first_stage;               /* PGTT 1: IA-32e tables at @table */
+    bool nxe;                       /* first stage: XD bits in use */
+    uint32_t pasid;                 /* RID_PASID */
 } VTDContext;
 
 /*
@@ -190,7 +198,7 @@ struct IntelIOMMUState {
     struct {
         hwaddr page;
         const uint8_t *host;
-    } table_map[8];
+    } table_map[10];
     uint32_t table_map_gen;
     uint32_t memory_gen;
     MemoryListener table_listener;
