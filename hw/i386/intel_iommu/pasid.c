@@ -72,7 +72,9 @@ static int vtd_pasid_entry_decode(IntelIOMMUState *s, const uint64_t *pe,
 /*
  * 3.4.3: the scalable-mode lookup for requester @bus/@devfn, without
  * PASID.  Faults past an entry whose FPD is set, including that entry's
- * own "not present", come back with VTD_FR_SUPPRESSED (7.1.1).
+ * own "not present" (Linux tears PASID entries down to FPD alone and
+ * expects silence), come back with VTD_FR_SUPPRESSED (7.1.1).  An entry
+ * with reserved bits set is malformed: its own FPD does not count.
  */
 int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
                         VTDContext *ctx)
@@ -105,8 +107,8 @@ int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
                          VTD_SM_CTX_SIZE, ce, 4)) {
         return VTD_FR_SM_CONTEXT_TABLE_INVALID;
     }
-    ctx->fpd = FIELD_EX64(ce[0], SM_CTX_LO, FPD);
     if (!FIELD_EX64(ce[0], SM_CTX_LO, P)) {
+        ctx->fpd = FIELD_EX64(ce[0], SM_CTX_LO, FPD);
         fault = VTD_FR_SM_CONTEXT_NOT_PRESENT;
         goto out;
     }
@@ -116,6 +118,7 @@ int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
         fault = VTD_FR_SM_CONTEXT_RESERVED;
         goto out;
     }
+    ctx->fpd = FIELD_EX64(ce[0], SM_CTX_LO, FPD);
     dte = FIELD_EX64(ce[0], SM_CTX_LO, DTE);
     if ((dte && !FIELD_EX64(s->ecap, ECAP, DT)) ||
         (FIELD_EX64(ce[0], SM_CTX_LO, PRE) &&
@@ -138,8 +141,8 @@ int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
         fault = VTD_FR_SM_PDIRE_INVALID;
         goto out;
     }
-    ctx->fpd |= FIELD_EX64(pde, PDIRE, FPD);
     if (!FIELD_EX64(pde, PDIRE, P)) {
+        ctx->fpd |= FIELD_EX64(pde, PDIRE, FPD);
         fault = VTD_FR_SM_PDIRE_NOT_PRESENT;
         goto out;
     }
@@ -148,6 +151,7 @@ int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
         fault = VTD_FR_SM_PDIRE_RESERVED;
         goto out;
     }
+    ctx->fpd |= FIELD_EX64(pde, PDIRE, FPD);
 
     if (!vtd_read_qwords(s, VTD_TABLE_PASID,
                          ptp + (pasid & MAKE_64BIT_MASK(0,
@@ -156,8 +160,8 @@ int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
         fault = VTD_FR_SM_PASIDE_INVALID_ADDR;
         goto out;
     }
-    ctx->fpd |= FIELD_EX64(pe[0], PASIDE0, FPD);
     if (!FIELD_EX64(pe[0], PASIDE0, P)) {
+        ctx->fpd |= FIELD_EX64(pe[0], PASIDE0, FPD);
         fault = VTD_FR_SM_PASIDE_NOT_PRESENT;
         goto out;
     }
@@ -166,6 +170,7 @@ int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
         fault = VTD_FR_SM_PASIDE_RESERVED;
         goto out;
     }
+    ctx->fpd |= FIELD_EX64(pe[0], PASIDE0, FPD);
     fault = vtd_pasid_entry_decode(s, pe, dte, ctx);
     if (!fault) {
         trace_vtd_pasid_entry(bus, devfn, pasid, ctx->did,
