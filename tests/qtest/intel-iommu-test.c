@@ -2455,6 +2455,355 @@ static void test_random_guest(void)
     dma_env_stop(&env);
 }
 
+/* ---- scalable mode ------------------------------------------------------- */
+
+#define SM_OPTS             "x-scalable-mode=on"
+#define SM_FS_OPTS          "x-scalable-mode=on,x-flts=on"
+/* edu's DMA addresses are 28 bits wide unless told otherwise. */
+#define SM_EDU_64BIT        "-global edu.dma_mask=0xffffffffffffffff"
+
+/*
+ * edu behind a scalable-mode root table: its context entry points at a
+ * PASID directory of 128 entries, and RID_PASID (0) at @e, whose table
+ * pointer is env->table unless @e gives one.  Translation on.
+ */
+static uint64_t sm_env_start(DmaEnv *env, const char *opts,
+                             QVTDPasidEntry *e)
+{
+    uint64_t dir;
+
+    dma_env_start_with(env, opts, e->levels ? e->levels : 4, SM_EDU_64BIT);
+    qvtd_set_root_scalable(&env->vtd);
+    dir = qvtd_set_sm_context(&env->vtd, 0, EDU_DEVFN, 0, false, false);
+    if (!e->table && e->pgtt != VTD_PGTT_PASS_THROUGH) {
+        e->table = env->table;
+    }
+    qvtd_set_pasid_entry(&env->vtd, dir, 0, e);
+    g_assert(qvtd_global_command(&env->vtd, R_GSTS_TE_MASK, true));
+    return dir;
+}
+
+/* PGTT 2: second-stage tables as in legacy mode, scalable-mode reasons. */
+static void test_sm_second_stage(void)
+{
+    DmaEnv env;
+    QVTDPasidEntry e = { .pgtt = VTD_PGTT_SECOND_STAGE, .did = 3,
+                         .levels = 4 };
+    QVTDFault f;
+
+    sm_env_start(&env, SM_OPTS, &e);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, true, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1, false, true);
+    fill_pattern(env.qts, PA_SRC, 0x44);
+    edu_copy(&env, IOVA_SRC, IOVA_DST);
+    check_pattern(env.qts, PA_DST, 0x44);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+
+    edu_dma(env.qts, env.dev, env.bar, EDU_BUFFER, IOVA_SRC, XFER, true);
+    expect_fault(&env, IOVA_SRC, VTD_FR_SM_WRITE_DENIED, false);
+    expect_read_fault(&env, IOVA_DST, VTD_FR_SM_READ_DENIED);
+    expect_read_fault(&env, IOVA_HOLE, VTD_FR_SM_READ_DENIED);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_HOLE, PA_SRC | (1ULL << 50), 1,
+             true, true);
+    expect_read_fault(&env, IOVA_HOLE, VTD_FR_SS_RESERVED);
+    dma_env_stop(&env);
+}
+
+/* PGTT 4: untranslated. */
+static void test_sm_pass_through(void)
+{
+    DmaEnv env;
+    QVTDPasidEntry e = { .pgtt = VTD_PGTT_PASS_THROUGH, .did = 3 };
+
+    sm_env_start(&env, SM_OPTS, &e);
+    fill_pattern(env.qts, PA_SRC, 0x55);
+    edu_copy(&env, PA_SRC, PA_DST);
+    check_pattern(env.qts, PA_DST, 0x55);
+    dma_env_stop(&env);
+}
+
+/*
+ * PGTT 1: IA-32e tables, requests without PASID as user-mode requests.
+ * Accessed flags are set on the way, the dirty flag on a write only.
+ */
+static void test_sm_first_stage(void)
+{
+    DmaEnv env;
+    QVTDPasidEntry e = { .pgtt = VTD_PGTT_FIRST_STAGE, .did = 4,
+                         .levels = 4 };
+    uint64_t src_pte, dst_pte, pml4e, big_pte;
+    QVTDFault f;
+
+    sm_env_start(&env, SM_FS_OPTS, &e);
+    src_pte = qvtd_fs_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1,
+                          false, true);
+    dst_pte = qvtd_fs_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1,
+                          true, true);
+    pml4e = env.table;              /* both IOVAs sit under entry 0 */
+    fill_pattern(env.qts, PA_SRC, 0x66);
+    edu_copy(&env, IOVA_SRC, IOVA_DST);
+    check_pattern(env.qts, PA_DST, 0x66);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_assert(qtest_readq(env.qts, pml4e) & R_FSPTE_A_MASK);
+    g_assert(qtest_readq(env.qts, src_pte) & R_FSPTE_A_MASK);
+    g_assert(!(qtest_readq(env.qts, src_pte) & R_FSPTE_D_MASK));
+    g_assert(qtest_readq(env.qts, dst_pte) & R_FSPTE_D_MASK);
+
+    /* A read of a writable page leaves it clean; the first write not. */
+    qtest_writeq(env.qts, dst_pte, PA_DST | R_FSPTE_P_MASK |
+                 R_FSPTE_RW_MASK | R_FSPTE_US_MASK);
+    qvtd_invalidate_iotlb(&env.vtd, VTD_GRAN_GLOBAL, 0, 0, 0);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_DST, EDU_BUFFER, XFER, false);
+    g_assert(qtest_readq(env.qts, dst_pte) & R_FSPTE_A_MASK);
+    g_assert(!(qtest_readq(env.qts, dst_pte) & R_FSPTE_D_MASK));
+    edu_dma(env.qts, env.dev, env.bar, EDU_BUFFER, IOVA_DST, XFER, true);
+    g_assert(qtest_readq(env.qts, dst_pte) & R_FSPTE_D_MASK);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+
+    /* Writing the read-only page; a supervisor-only page; no page. */
+    edu_dma(env.qts, env.dev, env.bar, EDU_BUFFER, IOVA_SRC, XFER, true);
+    expect_fault(&env, IOVA_SRC, VTD_FR_SM_WRITE_DENIED, false);
+    qvtd_fs_map(&env.vtd, env.table, 4, IOVA_HOLE, PA_SRC, 1, true, false);
+    expect_read_fault(&env, IOVA_HOLE, VTD_FR_SM_USER_DENIED);
+    expect_read_fault(&env, IOVA_HOLE + 4096, VTD_FR_FS_NOT_PRESENT);
+    /* XD without NXE in the PASID entry is a reserved bit. */
+    qtest_writeq(env.qts, src_pte,
+                 qtest_readq(env.qts, src_pte) | R_FSPTE_XD_MASK);
+    qvtd_invalidate_iotlb(&env.vtd, VTD_GRAN_GLOBAL, 0, 0, 0);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_FS_RESERVED);
+    /* Not canonical for 4 levels: bit 47 set, bits 63:48 clear. */
+    expect_read_fault(&env, 1ULL << 47, VTD_FR_SM_NOT_CANONICAL);
+    /* A 2 MiB page, and a 1 GiB one (fs1gp is on by default). */
+    big_pte = qvtd_fs_map(&env.vtd, env.table, 4, 0x40000000ULL, PA_SRC, 2,
+                          true, true);
+    fill_pattern(env.qts, PA_SRC + 0x100, 0x77);
+    edu_copy(&env, 0x40000000ULL + 0x100, IOVA_DST);
+    check_pattern(env.qts, PA_DST, 0x77);
+    g_assert(qtest_readq(env.qts, big_pte) & R_FSPTE_A_MASK);
+    qvtd_fs_map(&env.vtd, env.table, 4, 0x80000000ULL, 0, 3, true, true);
+    edu_copy(&env, 0x80000000ULL + PA_SRC + 0x100, IOVA_DST);
+    check_pattern(env.qts, PA_DST, 0x77);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    dma_env_stop(&env);
+}
+
+/* 7.1.3: the scalable-mode reasons of the context and PASID structures. */
+static void test_sm_fault_reasons(void)
+{
+    DmaEnv env;
+    QVTDPasidEntry e = { .pgtt = VTD_PGTT_SECOND_STAGE, .did = 3,
+                         .levels = 4 };
+    uint64_t dir, pe, ctx;
+    QVTDFault f;
+
+    dma_env_start_with(&env, SM_OPTS, 4, SM_EDU_64BIT);
+    qvtd_set_root_scalable(&env.vtd);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_ROOT_NOT_PRESENT);
+    /* A context table for another function: edu's entry is not there. */
+    qvtd_set_sm_context(&env.vtd, 0, QPCI_DEVFN(7, 0), 0, false, false);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_CONTEXT_NOT_PRESENT);
+    dir = qvtd_set_sm_context(&env.vtd, 0, EDU_DEVFN, 0, false, false);
+    ctx = (qtest_readq(env.qts, env.vtd.root_table) & ~0xfffULL) +
+          EDU_DEVFN * VTD_SM_CTX_SIZE;
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PDIRE_NOT_PRESENT);
+    qtest_writeq(env.qts, ctx + 16, 1);     /* reserved quadword 2 */
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_CONTEXT_RESERVED);
+    qtest_writeq(env.qts, ctx + 16, 0);
+    qtest_writeq(env.qts, env.vtd.root_table,
+                 qtest_readq(env.qts, env.vtd.root_table) | (1ULL << 4));
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_ROOT_RESERVED);
+    qtest_writeq(env.qts, env.vtd.root_table,
+                 qtest_readq(env.qts, env.vtd.root_table) & ~(1ULL << 4));
+
+    /* A PASID table without entry 0. */
+    pe = qvtd_pasid_entry_addr(&env.vtd, dir, 0);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PASIDE_NOT_PRESENT);
+    qtest_writeq(env.qts, dir, qtest_readq(env.qts, dir) | (1ULL << 3));
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PDIRE_RESERVED);
+    qtest_writeq(env.qts, dir, qtest_readq(env.qts, dir) & ~(1ULL << 3));
+
+    /* Nested (no ECAP.NEST) and reserved types; a depth not in SAGAW. */
+    e.pgtt = VTD_PGTT_NESTED;
+    qvtd_set_pasid_entry(&env.vtd, dir, 0, &e);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PASIDE_INVALID);
+    e.pgtt = 5;
+    qvtd_set_pasid_entry(&env.vtd, dir, 0, &e);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PASIDE_INVALID);
+    e.pgtt = VTD_PGTT_SECOND_STAGE;
+    e.levels = 5;
+    qvtd_set_pasid_entry(&env.vtd, dir, 0, &e);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PASIDE_INVALID);
+    /* First stage on a unit without it (x-flts=off). */
+    e.pgtt = VTD_PGTT_FIRST_STAGE;
+    e.levels = 4;
+    qvtd_set_pasid_entry(&env.vtd, dir, 0, &e);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PASIDE_INVALID);
+    e.pgtt = VTD_PGTT_SECOND_STAGE;
+    qvtd_set_pasid_entry(&env.vtd, dir, 0, &e);
+    qtest_writeq(env.qts, pe, qtest_readq(env.qts, pe) | (1ULL << 10));
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PASIDE_RESERVED);
+
+    /*
+     * FPD on an entry suppresses the faults past it, its own "not
+     * present" included: the PASID entry's, the directory entry's.
+     */
+    qtest_writeq(env.qts, pe, R_PASIDE0_FPD_MASK);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    qtest_writeq(env.qts, dir, R_PDIRE_FPD_MASK);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    /* Not the context entry's reserved bits, which come before. */
+    qtest_writeq(env.qts, ctx, qtest_readq(env.qts, ctx) |
+                 R_SM_CTX_LO_FPD_MASK | (1ULL << 5));
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_CONTEXT_RESERVED);
+    g_assert_cmphex(qvtd_readl(&env.vtd, A_FSTS), ==, 0);
+    dma_env_stop(&env);
+}
+
+/* A 256-bit descriptor, then a wait: false if the queue stopped (IQE). */
+static bool sm_submit(DmaEnv *env, uint64_t lo, uint64_t hi)
+{
+    qvtd_queue_submit(&env->vtd, lo, hi);
+    return qvtd_queue_wait(&env->vtd);
+}
+
+static uint64_t pc_desc(unsigned gran, uint16_t did, uint32_t pasid)
+{
+    uint64_t d = FIELD_DP64(VTD_INV_PASID_CACHE, INV_PC, G, gran);
+
+    d = FIELD_DP64(d, INV_PC, DID, did);
+    return FIELD_DP64(d, INV_PC, PASID, pasid);
+}
+
+static uint64_t piotlb_desc(unsigned gran, uint16_t did, uint32_t pasid)
+{
+    uint64_t d = FIELD_DP64(VTD_INV_PASID_IOTLB, INV_PIOTLB, G, gran);
+
+    d = FIELD_DP64(d, INV_PIOTLB, DID, did);
+    return FIELD_DP64(d, INV_PIOTLB, PASID, pasid);
+}
+
+/*
+ * A PASID entry stays cached until a PASID-cache invalidation names it:
+ * edu's entry moves from domain 1 (IOVA_SRC -> PA_SRC) to domain 2
+ * (IOVA_SRC -> PA_SRC2), with one granularity per round.
+ */
+static void test_sm_pasid_cache(void)
+{
+    static const struct {
+        unsigned gran;
+        uint16_t did;               /* of an invalidation that misses */
+    } rounds[] = {
+        { VTD_PC_GRAN_DOMAIN, 7 },
+        { VTD_PC_GRAN_PASID, 7 },
+        { VTD_PC_GRAN_GLOBAL, 0 },
+    };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(rounds); i++) {
+        DmaEnv env;
+        QVTDPasidEntry e = { .pgtt = VTD_PGTT_SECOND_STAGE, .did = 1,
+                             .levels = 4 };
+        uint64_t dir, table2;
+
+        dir = sm_env_start(&env, SM_OPTS, &e);
+        qvtd_queue_enable(&env.vtd, true);
+        table2 = qvtd_alloc_page(&env.vtd);
+        qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, true, false);
+        qvtd_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1, true, true);
+        qvtd_map(&env.vtd, table2, 4, IOVA_SRC, PA_SRC2, 1, true, false);
+        qvtd_map(&env.vtd, table2, 4, IOVA_DST, PA_DST, 1, true, true);
+        fill_pattern(env.qts, PA_SRC, 0x11);
+        fill_pattern(env.qts, PA_SRC2, 0x22);
+        g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+
+        e.did = 2;
+        e.table = table2;
+        qvtd_set_pasid_entry(&env.vtd, dir, 0, &e);
+        g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+        /* Another domain, another PASID: still the old entry. */
+        if (rounds[i].gran != VTD_PC_GRAN_GLOBAL) {
+            g_assert(sm_submit(&env, pc_desc(rounds[i].gran,
+                                             rounds[i].did, 0), 0));
+            g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+        }
+        g_assert(sm_submit(&env, pc_desc(VTD_PC_GRAN_PASID, 1, 5), 0));
+        g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+        /* This one: the new entry, in domain 2. */
+        g_assert(sm_submit(&env, pc_desc(rounds[i].gran, 1, 0), 0));
+        g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+        dma_env_stop(&env);
+    }
+}
+
+/*
+ * PASID-based IOTLB invalidation (first stage): a remapped page stays
+ * cached until a page-selective or PASID-selective invalidation of its
+ * domain and PASID covers it.
+ */
+static void test_sm_pasid_iotlb(void)
+{
+    DmaEnv env;
+    QVTDPasidEntry e = { .pgtt = VTD_PGTT_FIRST_STAGE, .did = 4,
+                         .levels = 4 };
+    uint64_t src_pte;
+
+    sm_env_start(&env, SM_FS_OPTS, &e);
+    qvtd_queue_enable(&env.vtd, true);
+    src_pte = qvtd_fs_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1,
+                          false, true);
+    qvtd_fs_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1, true, true);
+    fill_pattern(env.qts, PA_SRC, 0x11);
+    fill_pattern(env.qts, PA_SRC2, 0x22);
+    for (unsigned gran = VTD_GRAN_PASID; gran <= VTD_GRAN_PASID_PAGE;
+         gran++) {
+        uint64_t to = gran == VTD_GRAN_PASID ? PA_SRC2 : PA_SRC;
+        uint8_t old = gran == VTD_GRAN_PASID ? 0x11 : 0x22;
+
+        g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, old);
+        qtest_writeq(env.qts, src_pte, to | R_FSPTE_P_MASK |
+                     R_FSPTE_US_MASK | R_FSPTE_A_MASK);
+        g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, old);
+        /* Another domain; another PASID; another page. */
+        g_assert(sm_submit(&env, piotlb_desc(gran, 5, 0), IOVA_SRC));
+        g_assert(sm_submit(&env, piotlb_desc(gran, 4, 9), IOVA_SRC));
+        if (gran == VTD_GRAN_PASID_PAGE) {
+            g_assert(sm_submit(&env, piotlb_desc(gran, 4, 0),
+                               IOVA_SRC + 4096));
+        }
+        g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, old);
+        g_assert(sm_submit(&env, piotlb_desc(gran, 4, 0), IOVA_SRC));
+        g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, old ^ 0x33);
+    }
+    dma_env_stop(&env);
+}
+
+/* PASID-granular descriptors: 256-bit, and on scalable units only. */
+static void test_sm_descriptors(void)
+{
+    static const char *const units[] = { "", SM_OPTS };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(units); i++) {
+        for (unsigned wide = 0; wide <= 1; wide++) {
+            QVTD vtd;
+            QTestState *qts = vtd_start_driver(&vtd, units[i]);
+            bool valid = i == 1 && wide;
+
+            if (wide && i == 0) {
+                qtest_quit(qts);     /* IQA.DW is not writable there */
+                continue;
+            }
+            qvtd_queue_enable(&vtd, wide);
+            qvtd_queue_submit(&vtd, pc_desc(VTD_PC_GRAN_GLOBAL, 0, 0), 0);
+            g_assert(qvtd_queue_wait(&vtd) == valid);
+            g_assert_cmpint(!!(qvtd_readl(&vtd, A_FSTS) & R_FSTS_IQE_MASK),
+                            ==, !valid);
+            qtest_quit(qts);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2529,6 +2878,13 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/ir/delivered", test_ir_delivered);
     qtest_add_func("/intel-iommu/ir/kvm-split-routes",
                    test_ir_kvm_split_routes);
+    qtest_add_func("/intel-iommu/sm/second-stage", test_sm_second_stage);
+    qtest_add_func("/intel-iommu/sm/pass-through", test_sm_pass_through);
+    qtest_add_func("/intel-iommu/sm/first-stage", test_sm_first_stage);
+    qtest_add_func("/intel-iommu/sm/fault-reasons", test_sm_fault_reasons);
+    qtest_add_func("/intel-iommu/sm/pasid-cache", test_sm_pasid_cache);
+    qtest_add_func("/intel-iommu/sm/pasid-iotlb", test_sm_pasid_iotlb);
+    qtest_add_func("/intel-iommu/sm/descriptors", test_sm_descriptors);
     vtd_vhost_add_tests();
     return g_test_run();
 }

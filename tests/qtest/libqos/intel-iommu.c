@@ -58,6 +58,98 @@ void qvtd_set_context(QVTD *vtd, uint8_t bus, uint8_t devfn, uint16_t did,
     qtest_writeq(vtd->qts, ctx_table + devfn * 16 + 8, hi);
 }
 
+void qvtd_set_root_scalable(QVTD *vtd)
+{
+    vtd->root_table = qvtd_alloc_page(vtd);
+    qvtd_writeq(vtd, A_RTADDR,
+                vtd->root_table | FIELD_DP64(0, RTADDR, TTM, 1));
+    g_assert(qvtd_global_command(vtd, R_GSTS_SRTP_MASK, true));
+}
+
+/* The 64-bit word at @addr, allocating a page for it to point at if 0. */
+static uint64_t qvtd_table_of(QVTD *vtd, uint64_t addr, uint64_t flags)
+{
+    uint64_t entry = qtest_readq(vtd->qts, addr);
+
+    if (!entry) {
+        entry = qvtd_alloc_page(vtd) | flags;
+        qtest_writeq(vtd->qts, addr, entry);
+    }
+    return entry & ~0xfffULL;
+}
+
+uint64_t qvtd_set_sm_context(QVTD *vtd, uint8_t bus, uint8_t devfn,
+                             unsigned pdts, bool dte, bool fpd)
+{
+    uint64_t half = vtd->root_table + bus * 16 + (devfn >= 128 ? 8 : 0);
+    uint64_t ctx = qvtd_table_of(vtd, half, R_SM_ROOT_P_MASK) +
+                   (devfn % 128) * VTD_SM_CTX_SIZE;
+    uint64_t dir = qvtd_alloc_page(vtd), lo;
+
+    lo = FIELD_DP64(dir, SM_CTX_LO, P, 1);
+    lo = FIELD_DP64(lo, SM_CTX_LO, FPD, fpd);
+    lo = FIELD_DP64(lo, SM_CTX_LO, DTE, dte);
+    lo = FIELD_DP64(lo, SM_CTX_LO, PDTS, pdts);
+    qtest_memset(vtd->qts, ctx, 0, VTD_SM_CTX_SIZE);
+    qtest_writeq(vtd->qts, ctx, lo);
+    return dir;
+}
+
+uint64_t qvtd_pasid_entry_addr(QVTD *vtd, uint64_t dir, uint32_t pasid)
+{
+    uint64_t table = qvtd_table_of(vtd, dir + (pasid >> 6) * 8,
+                                   R_PDIRE_P_MASK);
+
+    return table + (pasid & 0x3f) * VTD_PASID_ENTRY_SIZE;
+}
+
+void qvtd_set_pasid_entry(QVTD *vtd, uint64_t dir, uint32_t pasid,
+                          const QVTDPasidEntry *e)
+{
+    uint64_t addr = qvtd_pasid_entry_addr(vtd, dir, pasid);
+    uint64_t q[3] = {};
+
+    q[0] = FIELD_DP64(0, PASIDE0, P, 1);
+    q[0] = FIELD_DP64(q[0], PASIDE0, FPD, e->fpd);
+    q[0] = FIELD_DP64(q[0], PASIDE0, PGTT, e->pgtt);
+    q[1] = FIELD_DP64(0, PASIDE1, DID, e->did);
+    if (e->pgtt == VTD_PGTT_SECOND_STAGE) {
+        q[0] = FIELD_DP64(q[0], PASIDE0, AW, e->levels - 2);
+        q[0] |= e->table;
+    } else if (e->pgtt == VTD_PGTT_FIRST_STAGE) {
+        q[2] = FIELD_DP64(0, PASIDE2, FSPM, e->levels == 5);
+        q[2] = FIELD_DP64(q[2], PASIDE2, NXE, e->nxe);
+        q[2] |= e->table;
+    }
+    qtest_memset(vtd->qts, addr, 0, VTD_PASID_ENTRY_SIZE);
+    qtest_writeq(vtd->qts, addr + 8, q[1]);
+    qtest_writeq(vtd->qts, addr + 16, q[2]);
+    qtest_writeq(vtd->qts, addr, q[0]);
+}
+
+uint64_t qvtd_fs_map(QVTD *vtd, uint64_t table, unsigned levels,
+                     uint64_t iova, uint64_t addr, unsigned leaf_level,
+                     bool write, bool user)
+{
+    uint64_t dir_flags = R_FSPTE_P_MASK | R_FSPTE_RW_MASK | R_FSPTE_US_MASK;
+    uint64_t pte;
+    unsigned level;
+
+    for (level = levels; level > leaf_level; level--) {
+        unsigned shift = VTD_PAGE_SHIFT + (level - 1) * VTD_SS_LEVEL_BITS;
+
+        table = qvtd_table_of(vtd, table + ((iova >> shift) & 0x1ff) * 8,
+                              dir_flags);
+    }
+    pte = addr | R_FSPTE_P_MASK | (write ? R_FSPTE_RW_MASK : 0) |
+          (user ? R_FSPTE_US_MASK : 0) |
+          (leaf_level > 1 ? R_FSPTE_PS_MASK : 0);
+    table += ((iova >> (VTD_PAGE_SHIFT + (leaf_level - 1) *
+                         VTD_SS_LEVEL_BITS)) & 0x1ff) * 8;
+    qtest_writeq(vtd->qts, table, pte);
+    return table;
+}
+
 static uint64_t qvtd_pte_addr(uint64_t table, unsigned level, uint64_t iova)
 {
     unsigned shift = VTD_PAGE_SHIFT + (level - 1) * VTD_SS_LEVEL_BITS;

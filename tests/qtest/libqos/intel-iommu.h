@@ -95,6 +95,35 @@ void qvtd_unmap(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
                 unsigned leaf_level);
 
 /* Queued invalidation (6.5.2): set up and enable the queue. */
+/*
+ * Scalable mode.  qvtd_set_root_scalable() points the unit at a
+ * scalable-mode root table (TTM 01b); qvtd_set_sm_context() writes the
+ * 256-bit context entry of @bus/@devfn with a new PASID directory of
+ * 2^(@pdts + 7) entries and returns the directory;
+ * qvtd_set_pasid_entry() writes @pasid's entry (allocating its table)
+ * and qvtd_pasid_entry_addr() says where it is.  qvtd_fs_map() maps a
+ * page in first-stage (IA-32e) tables of @levels levels, user-accessible
+ * if @user, and returns the address of the leaf entry.
+ */
+typedef struct QVTDPasidEntry {
+    unsigned pgtt;                  /* VTD_PGTT_* */
+    uint16_t did;
+    unsigned levels;                /* 3-5 second stage, 4-5 first */
+    uint64_t table;
+    bool fpd;
+    bool nxe;
+} QVTDPasidEntry;
+
+void qvtd_set_root_scalable(QVTD *vtd);
+uint64_t qvtd_set_sm_context(QVTD *vtd, uint8_t bus, uint8_t devfn,
+                             unsigned pdts, bool dte, bool fpd);
+uint64_t qvtd_pasid_entry_addr(QVTD *vtd, uint64_t dir, uint32_t pasid);
+void qvtd_set_pasid_entry(QVTD *vtd, uint64_t dir, uint32_t pasid,
+                          const QVTDPasidEntry *e);
+uint64_t qvtd_fs_map(QVTD *vtd, uint64_t table, unsigned levels,
+                     uint64_t iova, uint64_t addr, unsigned leaf_level,
+                     bool write, bool user);
+
 void qvtd_queue_enable(QVTD *vtd, bool wide);
 /* Put one descriptor in the queue and move the tail. */
 void qvtd_queue_submit(QVTD *vtd, uint64_t lo, uint64_t hi);
