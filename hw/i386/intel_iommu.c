@@ -141,6 +141,8 @@ static uint64_t vtd_compute_cap(IntelIOMMUState *s)
     cap = FIELD_DP64(cap, CAP, DWD, s->cfg.drain);
     cap = FIELD_DP64(cap, CAP, DRD, s->cfg.drain);
     cap = FIELD_DP64(cap, CAP, FS1GP, s->cfg.first_stage && s->cfg.fs_1g_pages);
+    cap = FIELD_DP64(cap, CAP, FS5LP, s->cfg.first_stage &&
+                     s->aw_bits >= VTD_HOST_AW_57BIT);
     return cap;
 }
 
@@ -225,9 +227,16 @@ static bool vtd_check_config(IntelIOMMUState *s, Error **errp)
         return false;
     }
     if (s->cfg.scalable && s->cfg.first_stage) {
-        if (s->aw_bits != VTD_HOST_AW_48BIT) {
+        /*
+         * 4-level first-stage tables, or 5-level ones (CAP.FS5LP) with
+         * aw-bits=57, which the previous implementation refused, so only
+         * a guest that asks for it sees it.
+         */
+        if (s->aw_bits != VTD_HOST_AW_48BIT &&
+            s->aw_bits != VTD_HOST_AW_57BIT) {
             error_setg(errp, "aw-bits=%u is not supported with x-flts=on: "
-                       "first-stage tables need aw-bits=48", s->aw_bits);
+                       "first-stage tables need aw-bits=48 (or 57 for "
+                       "5-level tables)", s->aw_bits);
             return false;
         }
     } else if (s->aw_bits != VTD_HOST_AW_39BIT &&

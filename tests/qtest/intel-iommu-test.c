@@ -150,6 +150,8 @@ static const RealizeCase realize_cases[] = {
       "x-pasid-mode=on requires x-scalable-mode=on" },
     { "-M q35 -device intel-iommu,x-scalable-mode=on,x-flts=on,aw-bits=39",
       "first-stage tables need aw-bits=48" },
+    { "-M q35 -device intel-iommu,x-scalable-mode=on,x-flts=on,aw-bits=57",
+      NULL },
     { "-M q35 -device intel-iommu,x-scalable-mode=on,x-pasid-mode=on,"
       "device-iotlb=on", "cannot be combined with device-iotlb=on" },
     { "-M q35 -device intel-iommu,intremap=off,eim=on",
@@ -281,6 +283,9 @@ static const ResetCase reset_cases[] = {
       0x0000880000f00f4aULL },
     { "q35", "x-scalable-mode=on,x-flts=on,fs1gp=off", CAP_DEFAULT,
       0x0000880000f00f4aULL },
+    /* Opt-in: 5-level first-stage tables (FS5LP, MGAW 56). */
+    { "q35", "x-scalable-mode=on,x-flts=on,aw-bits=57",
+      0x11d2008c22380e06ULL, 0x0000880000f00f4aULL },
     { "q35", "x-scalable-mode=on,x-flts=on,caching-mode=on",
       0x01d2008c222f0686ULL, 0x0000880000f00f4aULL },
     { "q35", "dma-translation=off,x-scalable-mode=on,x-flts=on",
@@ -2587,6 +2592,35 @@ static void test_sm_first_stage(void)
     dma_env_stop(&env);
 }
 
+/*
+ * 5-level first-stage tables (aw-bits=57 gives CAP.FS5LP): an address
+ * with bit 47 set, not canonical for 4 levels, translates.
+ */
+static void test_sm_first_stage_5level(void)
+{
+    DmaEnv env;
+    QVTDPasidEntry e = { .pgtt = VTD_PGTT_FIRST_STAGE, .did = 4,
+                         .levels = 5, .nxe = true };
+    const uint64_t high = 1ULL << 47;
+
+    sm_env_start(&env, SM_FS_OPTS ",aw-bits=57", &e);
+    qvtd_fs_map(&env.vtd, env.table, 5, high | IOVA_SRC, PA_SRC, 1, false,
+                true);
+    qvtd_fs_map(&env.vtd, env.table, 5, IOVA_DST, PA_DST, 1, true, true);
+    /* With NXE, XD is no reserved bit (Linux sets it everywhere). */
+    qtest_writeq(env.qts, env.table,
+                 qtest_readq(env.qts, env.table) | R_FSPTE_XD_MASK);
+    fill_pattern(env.qts, PA_SRC, 0x5a);
+    edu_copy(&env, high | IOVA_SRC, IOVA_DST);
+    check_pattern(env.qts, PA_DST, 0x5a);
+    expect_read_fault(&env, 1ULL << 56, VTD_FR_SM_NOT_CANONICAL);
+    /* Without FS5LP, a 5-level entry is invalid programming. */
+    dma_env_stop(&env);
+    sm_env_start(&env, SM_FS_OPTS, &e);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_SM_PASIDE_INVALID);
+    dma_env_stop(&env);
+}
+
 /* 7.1.3: the scalable-mode reasons of the context and PASID structures. */
 static void test_sm_fault_reasons(void)
 {
@@ -2881,6 +2915,8 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/sm/second-stage", test_sm_second_stage);
     qtest_add_func("/intel-iommu/sm/pass-through", test_sm_pass_through);
     qtest_add_func("/intel-iommu/sm/first-stage", test_sm_first_stage);
+    qtest_add_func("/intel-iommu/sm/first-stage-5level",
+                   test_sm_first_stage_5level);
     qtest_add_func("/intel-iommu/sm/fault-reasons", test_sm_fault_reasons);
     qtest_add_func("/intel-iommu/sm/pasid-cache", test_sm_pasid_cache);
     qtest_add_func("/intel-iommu/sm/pasid-iotlb", test_sm_pasid_iotlb);

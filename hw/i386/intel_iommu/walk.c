@@ -348,7 +348,8 @@ int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
 static uint64_t vtd_fs_reserved(IntelIOMMUState *s, const VTDContext *ctx,
                                 unsigned level, bool leaf)
 {
-    uint64_t rsvd = MAKE_64BIT_MASK(vtd_haw(s), 52 - vtd_haw(s));
+    /* Address bits from the host address width up to bit 51. */
+    uint64_t rsvd = vtd_low_bits(52) & ~vtd_low_bits(vtd_haw(s));
 
     if (!ctx->nxe) {
         rsvd |= R_FSPTE_XD_MASK;
