@@ -421,18 +421,30 @@ static void vhost_env_pci(VhostEnv *env, bool ats)
 
 /*
  * The NIC in domain NIC_DID with IOVA_RW read-write, IOVA_RO read-only
- * and the rings identity-mapped; translation on.
+ * and the rings identity-mapped; translation on.  In scalable mode the
+ * tables are the second stage of the NIC's RID_PASID entry.
  */
-static void vhost_env_iommu(VhostEnv *env)
+static void vhost_env_iommu(VhostEnv *env, bool scalable, bool ats)
 {
     QVTD *vtd = &env->vtd;
 
     qvtd_init(vtd, env->qts);
-    qvtd_set_root(vtd);
-    qvtd_queue_enable(vtd, false);
     env->table = qvtd_alloc_page(vtd);
-    qvtd_set_context(vtd, NIC_BUS, NIC_DEVFN, NIC_DID, VTD_TT_UNTRANSLATED,
-                     4, env->table, false);
+    if (scalable) {
+        QVTDPasidEntry e = { .pgtt = VTD_PGTT_SECOND_STAGE, .did = NIC_DID,
+                             .levels = 4, .table = env->table };
+        uint64_t dir;
+
+        qvtd_set_root_scalable(vtd);
+        qvtd_queue_enable(vtd, true);
+        dir = qvtd_set_sm_context(vtd, NIC_BUS, NIC_DEVFN, 0, ats, false);
+        qvtd_set_pasid_entry(vtd, dir, 0, &e);
+    } else {
+        qvtd_set_root(vtd);
+        qvtd_queue_enable(vtd, false);
+        qvtd_set_context(vtd, NIC_BUS, NIC_DEVFN, NIC_DID,
+                         VTD_TT_UNTRANSLATED, 4, env->table, false);
+    }
     for (uint64_t pa = RING_MEMORY; pa < RING_MEMORY + MiB; pa += 4096) {
         qvtd_map(vtd, env->table, 4, pa, pa, 1, true, true);
     }
@@ -446,7 +458,8 @@ static void vhost_env_iommu(VhostEnv *env)
  * behind a root port, intel-iommu with @iommu_opts; the driver brings the
  * NIC up (which starts vhost) with translation on.
  */
-static void vhost_env_start(VhostEnv *env, const char *iommu_opts, bool ats)
+static void vhost_env_start(VhostEnv *env, const char *iommu_opts, bool ats,
+                            bool scalable)
 {
     uint64_t features;
 
@@ -454,14 +467,15 @@ static void vhost_env_start(VhostEnv *env, const char *iommu_opts, bool ats)
     env->qts = qtest_initf(
         "-machine q35,memory-backend=mem -m 256M "
         "-object memory-backend-memfd,id=mem,size=256M,share=on "
-        "-device intel-iommu%s "
+        "-device intel-iommu%s%s "
         "-chardev socket,id=vu,path=%s -netdev vhost-user,id=n0,chardev=vu "
         "-device pcie-root-port,id=rp,chassis=1,addr=%d.0 "
         "-device virtio-net-pci,netdev=n0,bus=rp,disable-legacy=on,"
         "iommu_platform=on,ats=%s,romfile=",
-        iommu_opts, env->vu->path, RP_SLOT, ats ? "on" : "off");
+        iommu_opts, scalable ? ",x-scalable-mode=on" : "", env->vu->path,
+        RP_SLOT, ats ? "on" : "off");
     vhost_env_pci(env, ats);
-    vhost_env_iommu(env);
+    vhost_env_iommu(env, scalable, ats);
 
     alloc_init(&env->alloc, 0, RING_MEMORY, RING_MEMORY + MiB, 4096);
     qvirtio_start_device(&env->nic->vdev);
@@ -528,7 +542,7 @@ static void test_vhost_device_iotlb(void)
     VhostEnv env = {};
     VuIotlb ev;
 
-    vhost_env_start(&env, ",device-iotlb=on", true);
+    vhost_env_start(&env, ",device-iotlb=on", true, false);
 
     /* Misses: translations with the permissions of the tables. */
     vu_send_miss(env.vu, IOVA_RW + 0x10, VHOST_ACCESS_RW);
@@ -600,7 +614,7 @@ static void test_vhost_unmap(void)
     VhostEnv env = {};
     VuIotlb ev;
 
-    vhost_env_start(&env, "", false);
+    vhost_env_start(&env, "", false, false);
 
     vu_send_miss(env.vu, IOVA_RW, VHOST_ACCESS_RW);
     g_assert(vu_next(env.vu, &ev));
@@ -638,6 +652,92 @@ static void test_vhost_unmap(void)
     vhost_env_stop(&env);
 }
 
+/*
+ * Scalable mode: the NIC's RID_PASID entry holds its tables, and the
+ * PASID-granular invalidations reach vhost like their legacy
+ * counterparts; another PASID's do not (nothing of it is cached).
+ */
+static uint64_t pasid_desc(unsigned type, unsigned gran, uint16_t did,
+                           uint16_t sid, uint32_t pasid)
+{
+    uint64_t d = type;
+
+    if (type == VTD_INV_PASID_IOTLB) {
+        d = FIELD_DP64(d, INV_PIOTLB, G, gran);
+        d = FIELD_DP64(d, INV_PIOTLB, DID, did);
+    } else {
+        d = FIELD_DP64(d, INV_PDEV, SID, sid);
+    }
+    return FIELD_DP64(d, INV_PIOTLB, PASID, pasid);
+}
+
+static void pasid_invalidate(VhostEnv *env, uint64_t lo, uint64_t hi)
+{
+    qvtd_queue_submit(&env->vtd, lo, hi);
+    g_assert(qvtd_queue_wait(&env->vtd));
+}
+
+static void test_vhost_device_iotlb_sm(void)
+{
+    VhostEnv env = {};
+    VuIotlb ev;
+
+    vhost_env_start(&env, ",device-iotlb=on", true, true);
+    vu_send_miss(env.vu, IOVA_RO, VHOST_ACCESS_RO);
+    g_assert(vu_next(env.vu, &ev));
+    g_assert_cmpuint(ev.type, ==, IOTLB_UPDATE);
+    g_assert_cmphex(ev.iova, ==, IOVA_RO);
+    g_assert_cmpuint(ev.perm, ==, VHOST_ACCESS_RO);
+    /* PASID-based device-TLB: S is bit 11; 16 pages at IOVA_RW. */
+    pasid_invalidate(&env, pasid_desc(VTD_INV_PASID_DEVICE_TLB, 0, 0,
+                                      NIC_SID, 0), IOVA_RW);
+    vu_expect_invalidation(env.vu, IOVA_RW, 4096);
+    pasid_invalidate(&env, pasid_desc(VTD_INV_PASID_DEVICE_TLB, 0, 0,
+                                      NIC_SID, 0),
+                     IOVA_RW | 0x7000 | R_INV_PDEV_HI_S_MASK);
+    vu_expect_invalidation(env.vu, IOVA_RW, 16 * 4096);
+    vu_assert_quiet(env.vu);
+    /* The legacy descriptor still works for RID_PASID. */
+    devtlb_invalidate(&env, NIC_SID, IOVA_RO, 0);
+    vu_expect_invalidation(env.vu, IOVA_RO, 4096);
+    /* PASID-based IOTLB invalidations are not for a device IOTLB. */
+    pasid_invalidate(&env, pasid_desc(VTD_INV_PASID_IOTLB, VTD_GRAN_PASID,
+                                      NIC_DID, 0, 0), 0);
+    vu_assert_quiet(env.vu);
+    vhost_env_stop(&env);
+}
+
+static void test_vhost_unmap_sm(void)
+{
+    VhostEnv env = {};
+    uint64_t pc;
+
+    vhost_env_start(&env, "", false, true);
+    pasid_invalidate(&env, pasid_desc(VTD_INV_PASID_IOTLB,
+                                      VTD_GRAN_PASID_PAGE, NIC_DID, 0, 0),
+                     IOVA_RW | 2);
+    vu_expect_invalidation(env.vu, IOVA_RW, 4 * 4096);
+    vu_assert_quiet(env.vu);
+    /* Another PASID's pages, another domain's: nothing. */
+    pasid_invalidate(&env, pasid_desc(VTD_INV_PASID_IOTLB,
+                                      VTD_GRAN_PASID_PAGE, NIC_DID, 0, 3),
+                     IOVA_RW);
+    pasid_invalidate(&env, pasid_desc(VTD_INV_PASID_IOTLB, VTD_GRAN_PASID,
+                                      NIC_DID + 1, 0, 0), 0);
+    vu_assert_quiet(env.vu);
+    pasid_invalidate(&env, pasid_desc(VTD_INV_PASID_IOTLB, VTD_GRAN_PASID,
+                                      NIC_DID, 0, 0), 0);
+    vu_expect_invalidation_pair(env.vu, 0, LOW_END,
+                                HIGH_START, AW48_END - HIGH_START);
+    /* A PASID-cache invalidation: the entry may have changed. */
+    pc = FIELD_DP64(VTD_INV_PASID_CACHE, INV_PC, G, VTD_PC_GRAN_DOMAIN);
+    pasid_invalidate(&env, FIELD_DP64(pc, INV_PC, DID, NIC_DID), 0);
+    vu_expect_invalidation_pair(env.vu, 0, LOW_END,
+                                HIGH_START, AW48_END - HIGH_START);
+    vu_assert_quiet(env.vu);
+    vhost_env_stop(&env);
+}
+
 void vtd_vhost_add_tests(void)
 {
     if (!qtest_has_device("virtio-net-pci") ||
@@ -647,4 +747,8 @@ void vtd_vhost_add_tests(void)
     qtest_add_func("/intel-iommu/notify/vhost-device-iotlb",
                    test_vhost_device_iotlb);
     qtest_add_func("/intel-iommu/notify/vhost-unmap", test_vhost_unmap);
+    qtest_add_func("/intel-iommu/notify/vhost-device-iotlb-sm",
+                   test_vhost_device_iotlb_sm);
+    qtest_add_func("/intel-iommu/notify/vhost-unmap-sm",
+                   test_vhost_unmap_sm);
 }
