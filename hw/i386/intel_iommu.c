@@ -140,7 +140,8 @@ static uint64_t vtd_compute_cap(IntelIOMMUState *s)
     cap = FIELD_DP64(cap, CAP, MAMV, VTD_CAP_MAMV_VALUE);
     cap = FIELD_DP64(cap, CAP, DWD, s->cfg.drain);
     cap = FIELD_DP64(cap, CAP, DRD, s->cfg.drain);
-    cap = FIELD_DP64(cap, CAP, FS1GP, s->cfg.first_stage && s->cfg.fs_1g_pages);
+    cap = FIELD_DP64(cap, CAP, FS1GP, (s->cfg.first_stage || s->cfg.nested) &&
+                     s->cfg.fs_1g_pages);
     cap = FIELD_DP64(cap, CAP, FS5LP, s->cfg.first_stage &&
                      s->aw_bits >= VTD_HOST_AW_57BIT);
     return cap;
@@ -163,7 +164,12 @@ static uint64_t vtd_compute_ecap(IntelIOMMUState *s, bool eim)
     ecap = FIELD_DP64(ecap, ECAP, MHMV, ir ? VTD_ECAP_MHMV_VALUE : 0);
     if (s->cfg.scalable) {
         ecap = FIELD_DP64(ecap, ECAP, SMTS, 1);
-        if (s->cfg.first_stage) {
+        if (s->cfg.nested) {
+            /* 3.8: both stages, and PGTT 3 (first over second). */
+            ecap = FIELD_DP64(ecap, ECAP, FSTS, 1);
+            ecap = FIELD_DP64(ecap, ECAP, SSTS, 1);
+            ecap = FIELD_DP64(ecap, ECAP, NEST, 1);
+        } else if (s->cfg.first_stage) {
             ecap = FIELD_DP64(ecap, ECAP, FSTS, 1);
         } else {
             ecap = FIELD_DP64(ecap, ECAP, SSTS, 1);
@@ -214,6 +220,15 @@ static bool vtd_check_config(IntelIOMMUState *s, Error **errp)
 
     if (s->cfg.first_stage && !s->cfg.scalable) {
         error_setg(errp, "x-flts=on requires x-scalable-mode=on");
+        return false;
+    }
+    if (s->cfg.nested && !s->cfg.scalable) {
+        error_setg(errp, "x-nested=on requires x-scalable-mode=on");
+        return false;
+    }
+    if (s->cfg.nested && s->aw_bits != VTD_HOST_AW_48BIT) {
+        error_setg(errp, "aw-bits=%u is not supported with x-nested=on: "
+                   "use aw-bits=48", s->aw_bits);
         return false;
     }
     if (s->cfg.pasid && !s->cfg.scalable) {
@@ -344,6 +359,11 @@ static const Property vtd_properties[] = {
     VTD_PROP_BOOL("x-scalable-mode", cfg.scalable, false),
     VTD_PROP_BOOL("x-flts", cfg.first_stage, false),
     VTD_PROP_BOOL("fs1gp", cfg.fs_1g_pages, true),
+    /*
+     * Not in the previous implementation: nested translation (ECAP.NEST,
+     * both stages) is guest-visible, so it is opt-in.
+     */
+    VTD_PROP_BOOL("x-nested", cfg.nested, false),
     VTD_PROP_BOOL("x-pasid-mode", cfg.pasid, false),
     /* Interrupt remapping (intremap itself belongs to x86-iommu) */
     DEFINE_PROP_ON_OFF_AUTO("eim", IntelIOMMUState, cfg.eim,
@@ -371,6 +391,8 @@ static const struct {
     { "x-scalable-mode", "scalable mode: PASID tables, second-stage or "
       "pass-through translation (experimental)" },
     { "x-flts", "first-stage translation in scalable mode (experimental)" },
+    { "x-nested", "first- and second-stage translation, and nested "
+      "(first over second), in scalable mode (experimental)" },
     { "fs1gp", "1 GiB first-stage pages (CAP.FS1GP)" },
     { "x-pasid-mode", "PASID support (experimental)" },
     { "eim", "x2APIC interrupt destinations (extended interrupt mode)" },

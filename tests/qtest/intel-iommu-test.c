@@ -69,6 +69,7 @@ static const PropertyExpectation expected_properties[] = {
     { "version",         "uint32",    "0" },
     { "x-buggy-eim",     "bool",      "false" },
     { "x-flts",          "bool",      "false" },
+    { "x-nested",        "bool",      "false" },
     { "x-pasid-mode",    "bool",      "false" },
     { "x-scalable-mode", "bool",      "false" },
 };
@@ -2621,6 +2622,69 @@ static void test_sm_first_stage_5level(void)
     dma_env_stop(&env);
 }
 
+/*
+ * PGTT 3 (x-nested=on): first-stage tables over second-stage ones.  The
+ * first stage's tables sit at the same guest- and host-physical
+ * addresses (the second stage maps them one to one); its output, GPA_SRC
+ * and GPA_DST, is guest-physical and the second stage moves it to PA_SRC
+ * and PA_DST.
+ */
+#define GPA_SRC             0x7000000ULL
+#define GPA_DST             0x7100000ULL
+
+static void test_sm_nested(void)
+{
+    DmaEnv env;
+    QVTDPasidEntry e = { .pgtt = VTD_PGTT_NESTED, .did = 6, .levels = 4,
+                         .ss_levels = 4 };
+    uint64_t fs_root, pdpt_page, first = QVTD_TABLE_MEMORY;
+    QVTDFault f;
+
+    dma_env_start_with(&env, SM_OPTS ",x-nested=on", 4, SM_EDU_64BIT);
+    fs_root = qvtd_alloc_page(&env.vtd);
+    e.table = fs_root;
+    e.ss_table = env.table;
+    qvtd_set_root_scalable(&env.vtd);
+    qvtd_set_pasid_entry(&env.vtd,
+                         qvtd_set_sm_context(&env.vtd, 0, EDU_DEVFN, 0,
+                                             false, false), 0, &e);
+    qvtd_fs_map(&env.vtd, fs_root, 4, IOVA_SRC, GPA_SRC, 1, true, true);
+    qvtd_fs_map(&env.vtd, fs_root, 4, IOVA_DST, GPA_DST, 1, true, true);
+    pdpt_page = qtest_readq(env.qts, fs_root) & ~0xfffULL;
+    /* The first stage's pages, one to one, then its output. */
+    for (uint64_t pa = first; pa < first + 64 * 4096; pa += 4096) {
+        qvtd_map(&env.vtd, env.table, 4, pa, pa, 1, true, true);
+    }
+    qvtd_map(&env.vtd, env.table, 4, GPA_SRC, PA_SRC, 1, true, false);
+    qvtd_map(&env.vtd, env.table, 4, GPA_DST, PA_DST, 1, true, true);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+
+    fill_pattern(env.qts, PA_SRC, 0x3c);
+    edu_copy(&env, IOVA_SRC, IOVA_DST);
+    check_pattern(env.qts, PA_DST, 0x3c);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+
+    /* The first stage allows the write, the second does not. */
+    edu_dma(env.qts, env.dev, env.bar, EDU_BUFFER, IOVA_SRC, XFER, true);
+    expect_fault(&env, IOVA_SRC, VTD_FR_SM_WRITE_DENIED, false);
+    /* The second stage has nothing at the first stage's output. */
+    qvtd_fs_map(&env.vtd, fs_root, 4, IOVA_HOLE, GPA_SRC + 0x200000, 1,
+                true, true);
+    expect_read_fault(&env, IOVA_HOLE, VTD_FR_SM_READ_DENIED);
+    /* ... at the root table; at a lower table; read-only tables. */
+    qvtd_invalidate_iotlb(&env.vtd, VTD_GRAN_GLOBAL, 0, 0, 0);
+    qvtd_unmap(&env.vtd, env.table, 4, pdpt_page, 1);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_NESTED_ENTRY_DENIED);
+    qvtd_unmap(&env.vtd, env.table, 4, fs_root, 1);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_NESTED_ROOT_DENIED);
+    qvtd_map(&env.vtd, env.table, 4, fs_root, fs_root, 1, true, false);
+    qvtd_map(&env.vtd, env.table, 4, pdpt_page, pdpt_page, 1, true, true);
+    qtest_writeq(env.qts, fs_root,
+                 qtest_readq(env.qts, fs_root) & ~R_FSPTE_A_MASK);
+    expect_read_fault(&env, IOVA_SRC, VTD_FR_NESTED_AD_DENIED);
+    dma_env_stop(&env);
+}
+
 /* 7.1.3: the scalable-mode reasons of the context and PASID structures. */
 static void test_sm_fault_reasons(void)
 {
@@ -2917,6 +2981,7 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/sm/first-stage", test_sm_first_stage);
     qtest_add_func("/intel-iommu/sm/first-stage-5level",
                    test_sm_first_stage_5level);
+    qtest_add_func("/intel-iommu/sm/nested", test_sm_nested);
     qtest_add_func("/intel-iommu/sm/fault-reasons", test_sm_fault_reasons);
     qtest_add_func("/intel-iommu/sm/pasid-cache", test_sm_pasid_cache);
     qtest_add_func("/intel-iommu/sm/pasid-iotlb", test_sm_pasid_iotlb);

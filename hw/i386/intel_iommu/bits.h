@@ -351,6 +351,9 @@ REG64(VCCAP, 0xe00)
 #define VTD_FR_FS_TABLE_INVALID         0x70    /* SFS.1 */
 #define VTD_FR_FS_NOT_PRESENT           0x71    /* SFS.2 */
 #define VTD_FR_FS_RESERVED              0x72    /* SFS.3 */
+#define VTD_FR_NESTED_ROOT_DENIED       0x75    /* SFS.6: root table read */
+#define VTD_FR_NESTED_ENTRY_DENIED      0x76    /* SFS.7: entry read */
+#define VTD_FR_NESTED_AD_DENIED         0x77    /* SFS.8: A/D flag write */
 #define VTD_FR_SS_TABLE_INVALID         0x78    /* SSS.1 */
 #define VTD_FR_SS_RESERVED              0x7a    /* SSS.3 */
 #define VTD_FR_SM_NOT_CANONICAL         0x80    /* SGN.1 */

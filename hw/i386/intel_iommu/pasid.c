@@ -7,7 +7,7 @@
  * (9.6) of the PASID its requests carry: requests without PASID use the
  * context entry's RID_PASID, 0 here (ECAP.RPS is not offered).  The
  * PASID entry's translation type (PGTT) says how: first stage, second
- * stage or pass-through; nested translation (ECAP.NEST) is not offered.
+ * stage, nested (first over second, with x-nested=on) or pass-through.
  *
  * The result is a VTDContext, which cache.c keeps like a legacy context
  * entry: the context and PASID caches of the specification are one cache
@@ -54,13 +54,33 @@ static int vtd_pasid_entry_decode(IntelIOMMUState *s, const uint64_t *pe,
         ctx->nxe = FIELD_EX64(pe[2], PASIDE2, NXE);
         ctx->table = FIELD_EX64(pe[2], PASIDE2, FSPTPTR) << VTD_PAGE_SHIFT;
         break;
+    case VTD_PGTT_NESTED:
+        /* 3.8: first-stage tables over second-stage ones. */
+        if (!FIELD_EX64(s->ecap, ECAP, NEST) ||
+            FIELD_EX64(pe[0], PASIDE0, SSADE) ||
+            FIELD_EX64(pe[2], PASIDE2, EAFE) ||
+            FIELD_EX64(pe[2], PASIDE2, FSPM) ||
+            aw > 4 || !(FIELD_EX64(s->cap, CAP, SAGAW) & (1u << aw))) {
+            return VTD_FR_SM_PASIDE_INVALID;
+        }
+        ctx->first_stage = true;
+        ctx->nested = true;
+        ctx->levels = 4;
+        ctx->nxe = FIELD_EX64(pe[2], PASIDE2, NXE);
+        ctx->table = FIELD_EX64(pe[2], PASIDE2, FSPTPTR) << VTD_PAGE_SHIFT;
+        ctx->ss_levels = aw + 2;
+        ctx->ss_table = FIELD_EX64(pe[0], PASIDE0, SSPTPTR) << VTD_PAGE_SHIFT;
+        if (ctx->ss_table & ~vtd_haw_mask(s)) {
+            return VTD_FR_SM_PASIDE_RESERVED;
+        }
+        break;
     case VTD_PGTT_PASS_THROUGH:
         if (!FIELD_EX64(s->ecap, ECAP, PT)) {
             return VTD_FR_SM_PASIDE_INVALID;
         }
         ctx->tt = VTD_TT_PASS_THROUGH;
         return 0;
-    default:                            /* nested (no ECAP.NEST), reserved */
+    default:                            /* reserved */
         return VTD_FR_SM_PASIDE_INVALID;
     }
     if (ctx->table & ~vtd_haw_mask(s)) {

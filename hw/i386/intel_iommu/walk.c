@@ -366,6 +366,32 @@ static uint64_t vtd_fs_reserved(IntelIOMMUState *s, const VTDContext *ctx,
 }
 
 /*
+ * 3.8: in nested translation, a guest-physical address the first stage
+ * uses (a table entry, or its output) goes through the second stage.
+ * @refused: the reason when the second stage does not allow the access
+ * (0: the second stage's own reasons, for the output address).
+ */
+static int vtd_nested_gpa(IntelIOMMUState *s, const VTDContext *ctx,
+                          hwaddr gpa, bool is_write, int refused,
+                          VTDTranslation *t)
+{
+    VTDContext ss = {
+        .scalable = true,
+        .levels = ctx->ss_levels,
+        .table = ctx->ss_table,
+    };
+    int fault = vtd_walk_second_stage_legacy(s, &ss, gpa, is_write, t);
+
+    if (!fault && !(t->perm & (is_write ? IOMMU_WO : IOMMU_RO))) {
+        fault = is_write ? VTD_FR_WRITE_DENIED : VTD_FR_READ_DENIED;
+    }
+    if (fault) {
+        return refused ? refused : vtd_ss_fault(&ss, fault);
+    }
+    return 0;
+}
+
+/*
  * 3.5: first-stage translation of a request without PASID, which the
  * RID_PASID entry's tables translate as a user-mode request (no
  * RID_PRIV): every level must allow user access, and writes need
@@ -392,7 +418,20 @@ int vtd_walk_first_stage(IntelIOMMUState *s, const VTDContext *ctx,
         hwaddr entry = table + index * 8;
         uint64_t pte, set = 0;
         bool leaf;
+        int fault;
 
+        if (ctx->nested) {
+            VTDTranslation t;
+
+            fault = vtd_nested_gpa(s, ctx, entry, false,
+                                   level == ctx->levels ?
+                                   VTD_FR_NESTED_ROOT_DENIED :
+                                   VTD_FR_NESTED_ENTRY_DENIED, &t);
+            if (fault) {
+                return fault;
+            }
+            entry = t.addr;
+        }
         if (!vtd_read_entry(s, VTD_TABLE_LEVEL(level), entry, &pte, NULL)) {
             return VTD_FR_FS_TABLE_INVALID;
         }
@@ -424,6 +463,16 @@ int vtd_walk_first_stage(IntelIOMMUState *s, const VTDContext *ctx,
             set |= R_FSPTE_D_MASK;
         }
         if (set) {
+            if (ctx->nested) {
+                VTDTranslation t;
+
+                /* The flags are written through the second stage. */
+                fault = vtd_nested_gpa(s, ctx, table + index * 8, true,
+                                       VTD_FR_NESTED_AD_DENIED, &t);
+                if (fault) {
+                    return fault;
+                }
+            }
             vtd_set_entry_bits(entry, set);
             pte |= set;
         }
@@ -436,6 +485,21 @@ int vtd_walk_first_stage(IntelIOMMUState *s, const VTDContext *ctx,
             out->perm = IOMMU_RO | (writable && dirty ? IOMMU_WO : 0);
             out->dirty_pending = writable && !dirty;
             out->level = level;
+            if (ctx->nested) {
+                VTDTranslation t;
+
+                /* The output is guest-physical too: the smaller page. */
+                fault = vtd_nested_gpa(s, ctx, out->addr, is_write, 0, &t);
+                if (fault) {
+                    return fault;
+                }
+                out->perm &= t.perm;
+                if (t.page_mask < out->page_mask) {
+                    out->page_mask = t.page_mask;
+                    out->level = t.level;
+                }
+                out->addr = t.addr;
+            }
             return 0;
         }
         table = pte & MAKE_64BIT_MASK(VTD_PAGE_SHIFT,

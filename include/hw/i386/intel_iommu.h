@@ -63,6 +63,13 @@ typedef struct VTDContext {
     bool scalable;
     bool first_stage;               /* PGTT 1: IA-32e tables at @table */
     bool nxe;                       /* first stage: XD bits in use */
+    /*
+     * PGTT 3: the first stage's tables and output are guest-physical
+     * addresses that these second-stage tables translate (3.8).
+     */
+    bool nested;
+    uint8_t ss_levels;
+    uint64_t ss_table;
     uint32_t pasid;                 /* RID_PASID */
 } VTDContext;
 
@@ -122,6 +129,7 @@ struct IntelIOMMUState {
         bool eim_unchecked;         /* x-buggy-eim: old machines' "auto" */
         bool scalable;              /* x-scalable-mode */
         bool first_stage;           /* x-flts: first-stage tables */
+        bool nested;                /* x-nested: both stages, nested */
         bool fs_1g_pages;           /* fs1gp: CAP.FS1GP */
         bool pasid;                 /* x-pasid-mode */
         bool snoop_control;         /* snoop-control: ECAP.SC */

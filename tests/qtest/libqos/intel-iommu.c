@@ -116,10 +116,15 @@ void qvtd_set_pasid_entry(QVTD *vtd, uint64_t dir, uint32_t pasid,
     if (e->pgtt == VTD_PGTT_SECOND_STAGE) {
         q[0] = FIELD_DP64(q[0], PASIDE0, AW, e->levels - 2);
         q[0] |= e->table;
-    } else if (e->pgtt == VTD_PGTT_FIRST_STAGE) {
+    } else if (e->pgtt == VTD_PGTT_FIRST_STAGE ||
+               e->pgtt == VTD_PGTT_NESTED) {
         q[2] = FIELD_DP64(0, PASIDE2, FSPM, e->levels == 5);
         q[2] = FIELD_DP64(q[2], PASIDE2, NXE, e->nxe);
         q[2] |= e->table;
+    }
+    if (e->pgtt == VTD_PGTT_NESTED) {
+        q[0] = FIELD_DP64(q[0], PASIDE0, AW, e->ss_levels - 2);
+        q[0] |= e->ss_table;
     }
     qtest_memset(vtd->qts, addr, 0, VTD_PASID_ENTRY_SIZE);
     qtest_writeq(vtd->qts, addr + 8, q[1]);

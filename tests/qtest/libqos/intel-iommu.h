@@ -109,9 +109,11 @@ typedef struct QVTDPasidEntry {
     unsigned pgtt;                  /* VTD_PGTT_* */
     uint16_t did;
     unsigned levels;                /* 3-5 second stage, 4-5 first */
-    uint64_t table;
+    uint64_t table;                 /* first stage for PGTT 1 and 3 */
     bool fpd;
     bool nxe;
+    unsigned ss_levels;             /* nested: the second stage's */
+    uint64_t ss_table;
 } QVTDPasidEntry;
 
 void qvtd_set_root_scalable(QVTD *vtd);
