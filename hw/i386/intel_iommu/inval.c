@@ -111,21 +111,19 @@ void vtd_inval_iotlb_reg(IntelIOMMUState *s, uint64_t cmd)
 }
 
 /*
- * 6.5.2.5: a device-TLB invalidation.  With S set, the lowest clear bit
- * of ADDR[63:12] gives the size: bit 12 clear is 8 KiB, bits 12 set and
- * 13 clear 16 KiB, and so on.
+ * 6.5.2.5: a device-TLB invalidation of requester @sid at @addr.  With
+ * @size_encoded (S), the lowest clear bit of ADDR[63:12] gives the size:
+ * bit 12 clear is 8 KiB, bits 12 set and 13 clear 16 KiB, and so on.
  */
-static bool vtd_inval_device_iotlb(IntelIOMMUState *s, uint64_t lo,
-                                   uint64_t hi)
+static bool vtd_inval_device_tlb_range(IntelIOMMUState *s, uint16_t sid,
+                                       hwaddr addr, bool size_encoded)
 {
-    uint16_t sid = FIELD_EX64(lo, INV_DEV, SID);
-    hwaddr addr = FIELD_EX64(hi, INV_DEV_HI, ADDR) << VTD_PAGE_SHIFT;
     uint64_t mask = vtd_low_bits(VTD_PAGE_SHIFT);
 
     if (!FIELD_EX64(s->ecap, ECAP, DT)) {
         return false;
     }
-    if (FIELD_EX64(hi, INV_DEV_HI, S)) {
+    if (size_encoded) {
         unsigned ones = cto64(addr >> VTD_PAGE_SHIFT);
 
         mask = vtd_low_bits(MIN(VTD_PAGE_SHIFT + ones + 1, 64));
@@ -135,30 +133,29 @@ static bool vtd_inval_device_iotlb(IntelIOMMUState *s, uint64_t lo,
     return true;
 }
 
+static bool vtd_inval_device_iotlb(IntelIOMMUState *s, uint64_t lo,
+                                   uint64_t hi)
+{
+    return vtd_inval_device_tlb_range(s, FIELD_EX64(lo, INV_DEV, SID),
+                                      FIELD_EX64(hi, INV_DEV_HI, ADDR) <<
+                                      VTD_PAGE_SHIFT,
+                                      FIELD_EX64(hi, INV_DEV_HI, S));
+}
+
 /*
  * 6.5.2.6: a PASID-based device-TLB invalidation.  The devices behind the
  * unit do not tag translation requests with a PASID, so their device TLBs
  * hold RID_PASID translations only and the PASID does not narrow it.
- * S is bit 11 here; the size encoding is that of 6.5.2.5.
+ * S is bit 11 here.
  */
 static bool vtd_inval_pasid_device_iotlb(IntelIOMMUState *s, uint64_t lo,
                                          uint64_t hi)
 {
-    uint16_t sid = FIELD_EX64(lo, INV_PDEV, SID);
-    hwaddr addr = FIELD_EX64(hi, INV_PDEV_HI, ADDR) << VTD_PAGE_SHIFT;
-    uint64_t mask = vtd_low_bits(VTD_PAGE_SHIFT);
-
-    if (!FIELD_EX64(s->ecap, ECAP, DT) || (hi & VTD_INV_PDEV_HI_RSVD)) {
-        return false;
-    }
-    if (FIELD_EX64(hi, INV_PDEV_HI, S)) {
-        unsigned ones = cto64(addr >> VTD_PAGE_SHIFT);
-
-        mask = vtd_low_bits(MIN(VTD_PAGE_SHIFT + ones + 1, 64));
-    }
-    trace_vtd_inval_device_iotlb(sid, addr & ~mask, mask);
-    vtd_notify_device_iotlb(s, sid, addr & ~mask, mask);
-    return true;
+    return !(hi & VTD_INV_PDEV_HI_RSVD) &&
+           vtd_inval_device_tlb_range(s, FIELD_EX64(lo, INV_PDEV, SID),
+                                      FIELD_EX64(hi, INV_PDEV_HI, ADDR) <<
+                                      VTD_PAGE_SHIFT,
+                                      FIELD_EX64(hi, INV_PDEV_HI, S));
 }
 
 /*
