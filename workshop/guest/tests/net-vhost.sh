@@ -15,21 +15,11 @@
 count=200
 
 section "NIC"
-nic=""
-for n in /sys/class/net/*; do
-    [ -e "$n/device" ] && nic=$(basename "$n")
-done
-[ -n "$nic" ] || fail "no NIC"
-bdf=$(basename "$(dirname "$(readlink -f "/sys/class/net/$nic/device")")")
-ats=$(pci_ats "$bdf")
-echo "$nic: pci $bdf, iommu group $(group_of "$bdf"), ATS $ats"
+vhost_nic
 [ "$ats" = on ] || fail "ATS is not enabled on $nic"
 
 section "traffic"
-ifconfig "$nic" 10.9.0.1 netmask 255.255.255.0 up || fail "cannot configure $nic"
-arp -s 10.9.0.2 02:00:00:00:00:02 2>/dev/null ||
-    ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev "$nic" ||
-    fail "cannot add a static ARP entry"
+vhost_neighbour
 stat() { cat "/sys/class/net/$nic/statistics/$1"; }
 rx0=$(stat rx_packets)
 tx0=$(stat tx_packets)

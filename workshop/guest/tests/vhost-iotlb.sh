@@ -19,22 +19,12 @@
 want_ats=$(vtd_arg vtdats)
 
 section "NIC"
-nic=""
-for n in /sys/class/net/*; do
-    [ -e "$n/device" ] && nic=$(basename "$n")
-done
-[ -n "$nic" ] || fail "no NIC"
-bdf=$(basename "$(dirname "$(readlink -f "/sys/class/net/$nic/device")")")
-ats=$(pci_ats "$bdf")
-echo "$nic: pci $bdf, iommu group $(group_of "$bdf"), ATS $ats"
+vhost_nic
 [ -z "$want_ats" ] || [ "$ats" = "$want_ats" ] ||
     fail "ATS is $ats on $nic, not $want_ats"
 
 section "echo"
-ifconfig "$nic" 10.9.0.1 netmask 255.255.255.0 up || fail "cannot configure $nic"
-arp -s 10.9.0.2 02:00:00:00:00:02 2>/dev/null ||
-    ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev "$nic" ||
-    fail "cannot add a static ARP entry"
+vhost_neighbour
 total=0
 for run in 56:100 1400:50 8000:20; do
     size=${run%:*}

@@ -170,3 +170,26 @@ echo_roundtrip() {
     wait $_pid 2>/dev/null
     true
 }
+
+# The vhost tests' only NIC (a vhost-user virtio-net): sets nic, bdf and
+# ats (pci_ats) and says what it found.
+vhost_nic() {
+    nic=""
+    for _n in /sys/class/net/*; do
+        [ -e "$_n/device" ] && nic=$(basename "$_n")
+    done
+    [ -n "$nic" ] || fail "no NIC"
+    bdf=$(basename "$(dirname "$(readlink -f "/sys/class/net/$nic/device")")")
+    ats=$(pci_ats "$bdf")
+    echo "$nic: pci $bdf, iommu group $(group_of "$bdf"), ATS $ats"
+}
+
+# $nic at 10.9.0.1, with 10.9.0.2 (the back-end's side) as a static
+# neighbour: no ARP goes through the back-end.
+vhost_neighbour() {
+    ifconfig "$nic" 10.9.0.1 netmask 255.255.255.0 up ||
+        fail "cannot configure $nic"
+    arp -s 10.9.0.2 02:00:00:00:00:02 2>/dev/null ||
+        ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev "$nic" ||
+        fail "cannot add a static ARP entry"
+}
