@@ -164,8 +164,15 @@ int vtd_walk_first_stage(IntelIOMMUState *s, const VTDContext *ctx,
 int vtd_access_denied(const VTDContext *ctx, bool is_write);
 
 /* Scalable mode (intel_iommu/pasid.c) */
+/*
+ * The PASID of requests without one (translated through RID_PASID), and
+ * "every PASID" for invalidations.  Requests with PASID carry 1 to 255
+ * (MemTxAttrs.pid): see vtd_attrs_to_index().
+ */
+#define VTD_NO_PASID        UINT32_MAX
+#define VTD_ANY_PASID       (UINT32_MAX - 1)
 int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
-                        VTDContext *ctx);
+                        uint32_t pasid, VTDContext *ctx);
 bool vtd_inval_pasid_cache(IntelIOMMUState *s, unsigned gran, uint16_t did,
                            uint32_t pasid);
 /*
@@ -187,6 +194,7 @@ struct VTDIOTLBEntry {
     struct rcu_head rcu;            /* reclaimed after readers are gone */
     IntelIOMMUState *owner;
     uint64_t page;                  /* iova >> 12, aligned to the level */
+    uint32_t pasid;                 /* 0 for RID_PASID and legacy mode */
     uint16_t did;
     uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
     IOMMUAccessFlags perm;
@@ -237,19 +245,26 @@ int vtd_context_get(IntelIOMMUState *s, VTDAddressSpace *vas,
                     const VTDContext **ctx);
 int vtd_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
                            const VTDContext **ctx);
+int vtd_pasid_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
+                                 uint32_t pasid, const VTDContext **ctx);
+void vtd_pasid_contexts_invalidate(IntelIOMMUState *s, uint16_t did,
+                                   uint32_t pasid);
 void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
                                   uint16_t did, uint16_t sid, unsigned fm);
+void vtd_rid_pasid_cache_invalidate(IntelIOMMUState *s, uint16_t did);
 VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
-                                       hwaddr iova);
+                                       uint32_t pasid, hwaddr iova);
 VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
-                                       hwaddr iova, const VTDTranslation *t);
+                                       uint32_t pasid, hwaddr iova,
+                                       const VTDTranslation *t);
 void vtd_iotlb_drop_locked(IntelIOMMUState *s, VTDIOTLBEntry *e);
 void vtd_iotlb_invalidate_all(IntelIOMMUState *s);
-void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did);
+void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did,
+                                 uint32_t pasid);
 void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
-                                hwaddr addr, unsigned am);
+                                uint32_t pasid, hwaddr addr, unsigned am);
 
 /* IOMMU notifiers (intel_iommu/notify.c). */
 int vtd_notify_flag_changed(IOMMUMemoryRegion *iommu_mr,
@@ -263,8 +278,8 @@ void vtd_notify_device_iotlb(IntelIOMMUState *s, uint16_t sid, hwaddr addr,
                              uint64_t mask);
 
 /* Faults and events (intel_iommu/fault.c). */
-void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
-                      unsigned reason, bool is_write);
+void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint32_t pasid,
+                      uint64_t addr, unsigned reason, bool is_write);
 void vtd_fault_queue_error(IntelIOMMUState *s, unsigned code);
 void vtd_fault_status_update(IntelIOMMUState *s);
 void vtd_event_raise(IntelIOMMUState *s, hwaddr ctl);

@@ -581,18 +581,28 @@ static void test_event_control_qword(void)
 #define EDU_DMA_TO_RAM      0x2
 #define EDU_BUFFER          0x40000
 
-static void edu_dma(QTestState *qts, QPCIDevice *dev, QPCIBar bar,
-                    uint64_t src, uint64_t dst, uint64_t len, bool to_ram)
+/* Request with PASID (patches/0011): the PASID goes in bits 15:8. */
+#define EDU_DMA_PASID       0x8
+#define EDU_DMA_PASID_SHIFT 8
+
+static void edu_dma_cmd(QTestState *qts, QPCIDevice *dev, QPCIBar bar,
+                        uint64_t src, uint64_t dst, uint64_t len,
+                        uint64_t cmd)
 {
     qpci_io_writeq(dev, bar, EDU_DMA_SRC, src);
     qpci_io_writeq(dev, bar, EDU_DMA_DST, dst);
     qpci_io_writeq(dev, bar, EDU_DMA_CNT, len);
-    qpci_io_writeq(dev, bar, EDU_DMA_CMD,
-                   EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
+    qpci_io_writeq(dev, bar, EDU_DMA_CMD, EDU_DMA_RUN | cmd);
     /* edu runs its DMA from a 100 ms timer. */
     qtest_clock_step(qts, 200 * 1000 * 1000);
     g_assert_cmphex(qpci_io_readl(dev, bar, EDU_DMA_CMD) & EDU_DMA_RUN, ==,
                     0);
+}
+
+static void edu_dma(QTestState *qts, QPCIDevice *dev, QPCIBar bar,
+                    uint64_t src, uint64_t dst, uint64_t len, bool to_ram)
+{
+    edu_dma_cmd(qts, dev, bar, src, dst, len, to_ram ? EDU_DMA_TO_RAM : 0);
 }
 
 static void check_passthrough_dma(const char *opts, bool enable_te)
@@ -2877,6 +2887,145 @@ static void test_sm_pasid_iotlb(void)
     dma_env_stop(&env);
 }
 
+#define SM_PASID_OPTS       "x-scalable-mode=on,x-flts=on,x-pasid-mode=on"
+#define PA_SRC3             0x440000ULL     /* a third source page */
+
+static uint64_t edu_pasid_cmd(uint32_t pasid, bool to_ram)
+{
+    return EDU_DMA_PASID | (uint64_t)pasid << EDU_DMA_PASID_SHIFT |
+           (to_ram ? EDU_DMA_TO_RAM : 0);
+}
+
+/*
+ * edu reads @iova with PASID @pasid into its buffer, which a request
+ * without PASID then writes to IOVA_DST (PA_DST): the first byte read.
+ */
+static uint8_t edu_reads_pasid(DmaEnv *env, uint64_t iova, uint32_t pasid)
+{
+    qtest_writeb(env->qts, PA_DST, 0);
+    edu_dma_cmd(env->qts, env->dev, env->bar, iova, EDU_BUFFER, XFER,
+                edu_pasid_cmd(pasid, false));
+    edu_dma(env->qts, env->dev, env->bar, EDU_BUFFER, IOVA_DST, XFER, true);
+    return qtest_readb(env->qts, PA_DST);
+}
+
+/* A request with PASID @pasid at @iova: one fault recording it. */
+static void expect_pasid_fault(DmaEnv *env, uint64_t iova, uint32_t pasid,
+                               bool to_ram, uint8_t reason)
+{
+    QVTDFault f;
+
+    edu_dma_cmd(env->qts, env->dev, env->bar, to_ram ? EDU_BUFFER : iova,
+                to_ram ? iova : EDU_BUFFER, XFER,
+                edu_pasid_cmd(pasid, to_ram));
+    g_assert(qvtd_fault_pop(&env->vtd, &f));
+    g_assert_cmphex(f.reason, ==, reason);
+    g_assert_cmphex(f.sid, ==, EDU_SID);
+    g_assert_cmphex(f.addr, ==, iova & ~0xfffULL);
+    g_assert_cmpint(f.is_read, ==, !to_ram);
+    g_assert(f.has_pasid);
+    g_assert_cmpuint(f.pasid, ==, pasid);
+    g_assert_cmphex(qvtd_readl(&env->vtd, A_FSTS), ==, 0);
+    g_assert(!qvtd_fault_pop(&env->vtd, &f));
+}
+
+/*
+ * Requests with PASID (x-pasid-mode=on; edu tags its DMA through
+ * patches/0011): each PASID has its own PASID entry, the context entry's
+ * PASIDE lets them in, their faults carry the PASID, and the IOTLB and
+ * PASID cache tag their entries with it.  RID_PASID (0, requests without
+ * PASID) and PASID 5 have first-stage tables of their own in domain 1.
+ */
+static void test_sm_pasid_dma(void)
+{
+    DmaEnv env;
+    QVTDPasidEntry rid = { .pgtt = VTD_PGTT_FIRST_STAGE, .did = 1,
+                           .levels = 4 };
+    QVTDPasidEntry p5 = { .pgtt = VTD_PGTT_FIRST_STAGE, .did = 1,
+                          .levels = 4 };
+    uint64_t dir, pte5;
+    QVTDFault f;
+
+    dir = sm_env_start(&env, SM_PASID_OPTS, &rid);
+    qvtd_queue_enable(&env.vtd, true);
+    qvtd_fs_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, false, true);
+    qvtd_fs_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1, true, true);
+    p5.table = qvtd_alloc_page(&env.vtd);
+    pte5 = qvtd_fs_map(&env.vtd, p5.table, 4, IOVA_SRC, PA_SRC2, 1, false,
+                       true);
+    qvtd_set_pasid_entry(&env.vtd, dir, 5, &p5);
+    fill_pattern(env.qts, PA_SRC, 0x11);
+    fill_pattern(env.qts, PA_SRC2, 0x22);
+    fill_pattern(env.qts, PA_SRC3, 0x33);
+
+    /* PASIDE clear: blocked (SCT.6), the PASID in the record. */
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    expect_pasid_fault(&env, IOVA_SRC, 5, false, VTD_FR_SM_PASID_DISABLED);
+
+    /* PASIDE set: PASID 5 reads through its own tables. */
+    qvtd_set_sm_context_paside(&env.vtd, 0, EDU_DEVFN, true);
+    g_assert(qvtd_invalidate_context(&env.vtd, VTD_GRAN_GLOBAL, 0, 0, 0));
+    g_assert_cmphex(edu_reads_pasid(&env, IOVA_SRC, 5), ==, 0x22);
+    g_assert(qtest_readq(env.qts, pte5) & R_FSPTE_A_MASK);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+
+    /* Its faults: no PASID entry (SPT.2); a write to a read-only page. */
+    expect_pasid_fault(&env, IOVA_SRC, 7, false, VTD_FR_SM_PASIDE_NOT_PRESENT);
+    expect_pasid_fault(&env, IOVA_SRC, 5, true, VTD_FR_SM_WRITE_DENIED);
+    expect_pasid_fault(&env, IOVA_HOLE, 5, false, VTD_FR_FS_NOT_PRESENT);
+
+    /*
+     * The IOTLB tags translations with their PASID: remap both PASIDs'
+     * IOVA_SRC; each invalidation drops its own PASID's only.
+     */
+    qtest_writeq(env.qts, pte5, PA_SRC3 | R_FSPTE_P_MASK | R_FSPTE_US_MASK |
+                 R_FSPTE_A_MASK);
+    qvtd_fs_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC2, 1, false, true);
+    g_assert(sm_submit(&env, piotlb_desc(VTD_GRAN_PASID, 1, 6), 0));
+    g_assert(sm_submit(&env, piotlb_desc(VTD_GRAN_PASID, 2, 5), 0));
+    g_assert_cmphex(edu_reads_pasid(&env, IOVA_SRC, 5), ==, 0x22);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert(sm_submit(&env, piotlb_desc(VTD_GRAN_PASID_PAGE, 1, 5),
+                       IOVA_SRC));
+    g_assert_cmphex(edu_reads_pasid(&env, IOVA_SRC, 5), ==, 0x33);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert(sm_submit(&env, piotlb_desc(VTD_GRAN_PASID, 1, 0), 0));
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+    g_assert_cmphex(edu_reads_pasid(&env, IOVA_SRC, 5), ==, 0x33);
+
+    /*
+     * The PASID cache: PASID 5's entry moves to domain 3 and new tables;
+     * it stays cached until a PASID-cache invalidation names it.
+     */
+    p5.did = 3;
+    p5.table = qvtd_alloc_page(&env.vtd);
+    qvtd_fs_map(&env.vtd, p5.table, 4, IOVA_SRC, PA_SRC, 1, false, true);
+    qvtd_set_pasid_entry(&env.vtd, dir, 5, &p5);
+    g_assert(sm_submit(&env, pc_desc(VTD_PC_GRAN_PASID, 1, 6), 0));
+    g_assert(sm_submit(&env, pc_desc(VTD_PC_GRAN_DOMAIN, 2, 0), 0));
+    g_assert(sm_submit(&env, pc_desc(VTD_PC_GRAN_PASID, 1, 0), 0));
+    g_assert_cmphex(edu_reads_pasid(&env, IOVA_SRC, 5), ==, 0x33);
+    g_assert(sm_submit(&env, pc_desc(VTD_PC_GRAN_PASID, 1, 5), 0));
+    g_assert_cmphex(edu_reads_pasid(&env, IOVA_SRC, 5), ==, 0x11);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    dma_env_stop(&env);
+
+    /* Legacy mode knows no PASID: such a request is blocked, silently. */
+    dma_env_start(&env, "", 4);
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, 1, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, true, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1, true, true);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+    fill_pattern(env.qts, PA_SRC, 0x11);
+    g_assert_cmphex(edu_reads_pasid(&env, IOVA_SRC, 5), ==, 0);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    dma_env_stop(&env);
+}
+
 /* PASID-granular descriptors: 256-bit, and on scalable units only. */
 static void test_sm_descriptors(void)
 {
@@ -2986,6 +3135,7 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/sm/pasid-cache", test_sm_pasid_cache);
     qtest_add_func("/intel-iommu/sm/pasid-iotlb", test_sm_pasid_iotlb);
     qtest_add_func("/intel-iommu/sm/descriptors", test_sm_descriptors);
+    qtest_add_func("/intel-iommu/sm/pasid-dma", test_sm_pasid_dma);
     vtd_vhost_add_tests();
     return g_test_run();
 }

@@ -110,16 +110,22 @@ bool vtd_address_space_translates(VTDAddressSpace *vas)
  * Whether accesses of @vas need the IOMMU region: not when translation is
  * off, nor when its context entry (cached, or read now as hardware may
  * prefetch it) says pass-through.  Faults are not reported here; the
- * access that needs the entry reports them.
+ * access that needs the entry reports them.  With x-pasid-mode=on a
+ * scalable-mode unit keeps the region: requests with PASID have their own
+ * PASID entries, whatever RID_PASID's says.
  */
 static bool vtd_address_space_needs_lookup(VTDAddressSpace *vas)
 {
+    IntelIOMMUState *s = vas->iommu;
     const VTDContext *ctx;
 
     if (!vtd_address_space_translates(vas)) {
         return false;
     }
-    return vtd_context_get(vas->iommu, vas, &ctx) ||
+    if (s->cfg.pasid && FIELD_EX64(s->root_table, RTADDR, TTM) == 1) {
+        return true;
+    }
+    return vtd_context_get(s, vas, &ctx) ||
            ctx->tt != VTD_TT_PASS_THROUGH;
 }
 
@@ -221,12 +227,30 @@ void vtd_address_spaces_init(IntelIOMMUState *s)
     QLIST_INIT(&s->notified_list);
 }
 
+/*
+ * The IOMMU index of a request is its PASID: MemTxAttrs.pid, 1 to 255, of
+ * a device that tags its DMA (requests with PASID); 0 for untagged DMA,
+ * which goes through RID_PASID (PASID 0 as a PASID of its own would mean
+ * the same entry here).
+ */
+static int vtd_attrs_to_index(IOMMUMemoryRegion *iommu_mr, MemTxAttrs attrs)
+{
+    return attrs.unspecified ? 0 : attrs.pid;
+}
+
+static int vtd_num_indexes(IOMMUMemoryRegion *iommu_mr)
+{
+    return 1 << 8;                  /* the width of MemTxAttrs.pid */
+}
+
 static void vtd_iommu_memory_region_class_init(ObjectClass *klass,
                                                void *data)
 {
     IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
 
     imrc->translate = vtd_translate;
+    imrc->attrs_to_index = vtd_attrs_to_index;
+    imrc->num_indexes = vtd_num_indexes;
     imrc->notify_flag_changed = vtd_notify_flag_changed;
     imrc->replay = vtd_replay;
 }

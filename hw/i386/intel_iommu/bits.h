@@ -340,6 +340,7 @@ REG64(VCCAP, 0xe00)
 #define VTD_FR_SM_CONTEXT_RESERVED      0x42    /* SCT.3 */
 #define VTD_FR_SM_CONTEXT_INVALID       0x43    /* SCT.4 */
 #define VTD_FR_SM_CONTEXT_NO_DTE        0x44    /* SCT.5 */
+#define VTD_FR_SM_PASID_DISABLED        0x45    /* SCT.6: PASIDE clear */
 #define VTD_FR_SM_PASID_BEYOND_PDTS     0x46    /* SCT.7 */
 #define VTD_FR_SM_PDIRE_INVALID         0x50    /* SPD.1 */
 #define VTD_FR_SM_PDIRE_NOT_PRESENT     0x51    /* SPD.2 */

@@ -11,12 +11,16 @@
  * global invalidation bumps the generation; the selective ones clear the
  * requesters they name.  Only present, valid entries are cached.
  *
+ * PASID cache (6.2.1): RID_PASID's entry is the requester's context cache
+ * entry; the entries of requests with PASID are kept per requester in a
+ * hash table, valid while the generation they were read in is current.
+ *
  * IOTLB (6.2.3): one hash table of leaf translations keyed by (domain,
- * page, level), so a 2 MiB or 1 GiB page is a single entry.  Each entry is
- * also on its domain's list.  A lookup first tries the requester's last
- * hit, then probes each page size the IOTLB holds entries of.  A page-selective
- * invalidation costs the smaller of "pages named" and "entries of that
- * domain", never the size of the whole cache.
+ * PASID, page, level), so a 2 MiB or 1 GiB page is a single entry.  Each
+ * entry is also on its domain's list.  A lookup first tries the
+ * requester's last hit, then probes each page size the IOTLB holds entries
+ * of.  A page-selective invalidation costs the smaller of "pages named"
+ * and "entries of that domain", never the size of the whole cache.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -32,7 +36,14 @@
 typedef struct VTDIOTLBDomain {
     QLIST_HEAD(, VTDIOTLBEntry) entries;
     unsigned count;
+    unsigned tagged;                /* entries of PASIDs other than 0 */
 } VTDIOTLBDomain;
+
+/* A PASID entry of requests with PASID, as the PASID cache keeps it. */
+typedef struct VTDPasidContext {
+    VTDContext ctx;
+    uint32_t gen;                   /* the unit's context_gen when read */
+} VTDPasidContext;
 
 typedef QLIST_HEAD(, VTDIOTLBEntry) VTDIOTLBBucket;
 
@@ -51,9 +62,10 @@ static unsigned vtd_level_shift(unsigned level)
 }
 
 static unsigned vtd_iotlb_bucket(IntelIOMMUState *s, uint64_t page,
-                                 uint16_t did, unsigned level)
+                                 uint16_t did, uint32_t pasid, unsigned level)
 {
-    uint64_t h = page ^ ((uint64_t)did << 40) ^ ((uint64_t)level << 58);
+    uint64_t h = page ^ ((uint64_t)did << 40) ^ ((uint64_t)level << 58) ^
+                 ((uint64_t)pasid << 20);
 
     return (h * 0x9e3779b97f4a7c15ULL) >> (64 - s->iotlb_bucket_bits);
 }
@@ -71,7 +83,7 @@ static void vtd_iotlb_alloc_buckets(IntelIOMMUState *s, unsigned bits)
             QLIST_REMOVE(e, hash_link);
             QLIST_INSERT_HEAD(&((VTDIOTLBBucket *)s->iotlb_buckets)
                               [vtd_iotlb_bucket(s, e->page, e->did,
-                                                e->level)],
+                                                e->pasid, e->level)],
                               e, hash_link);
         }
     }
@@ -175,11 +187,88 @@ int vtd_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
 }
 
 /*
+ * The PASID entry of @vas's requests with @pasid (1-255), from the PASID
+ * cache or the tables.  Only scalable mode knows PASIDs: in legacy mode
+ * such requests are blocked, with no fault to record (VTD_FR_SUPPRESSED).
+ */
+int vtd_pasid_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
+                                 uint32_t pasid, const VTDContext **ctx)
+{
+    VTDPasidContext *pc = NULL;
+    int fault;
+
+    if (FIELD_EX64(s->root_table, RTADDR, TTM) != 1) {
+        return VTD_FR_SUPPRESSED;
+    }
+    if (vas->pasid_contexts) {
+        pc = g_hash_table_lookup(vas->pasid_contexts,
+                                 GUINT_TO_POINTER(pasid));
+        if (pc && pc->gen == s->context_gen) {
+            s->stats.context_hits++;
+            *ctx = &pc->ctx;
+            return 0;
+        }
+    } else {
+        vas->pasid_contexts = g_hash_table_new_full(NULL, NULL, NULL,
+                                                    g_free);
+    }
+    s->stats.context_misses++;
+    if (!pc) {
+        pc = g_new0(VTDPasidContext, 1);
+        g_hash_table_insert(vas->pasid_contexts, GUINT_TO_POINTER(pasid),
+                            pc);
+    }
+    pc->gen = 0;
+    fault = vtd_walk_sm_context(s, vtd_address_space_bus(vas), vas->devfn,
+                                pasid, &pc->ctx);
+    if (fault) {
+        g_hash_table_remove(vas->pasid_contexts, GUINT_TO_POINTER(pasid));
+        return fault;
+    }
+    trace_vtd_pasid_cache_fill(vtd_address_space_bus(vas), vas->devfn,
+                               pasid, pc->ctx.did, pc->ctx.tt);
+    pc->gen = s->context_gen;
+    *ctx = &pc->ctx;
+    return 0;
+}
+
+static gboolean vtd_pasid_context_matches(gpointer key, gpointer value,
+                                          gpointer opaque)
+{
+    const VTDPasidContext *pc = value;
+    const VTDPasidContext *what = opaque;
+
+    return pc->ctx.did == what->ctx.did &&
+           (what->ctx.pasid == VTD_ANY_PASID ||
+            GPOINTER_TO_UINT(key) == what->ctx.pasid);
+}
+
+/*
+ * 6.5.2.2, domain- or PASID-selective: drop the cached PASID entries of
+ * requests with PASID in domain @did, of @pasid or of any PASID.
+ */
+void vtd_pasid_contexts_invalidate(IntelIOMMUState *s, uint16_t did,
+                                   uint32_t pasid)
+{
+    VTDPasidContext what = { .ctx = { .did = did, .pasid = pasid } };
+    VTDAddressSpace *vas;
+
+    QEMU_LOCK_GUARD(&s->lock);
+    QLIST_FOREACH(vas, &s->as_list, next) {
+        if (vas->pasid_contexts) {
+            g_hash_table_foreach_remove(vas->pasid_contexts,
+                                        vtd_pasid_context_matches, &what);
+        }
+    }
+}
+
+/*
  * 6.5.1.1 / 6.5.2.1: @fm masks the low function bits of @sid for
  * device-selective requests (0: none, 1: bit 2, 2: bits 2:1, 3: bits 2:0).
  */
-void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
-                                  uint16_t did, uint16_t sid, unsigned fm)
+static void vtd_context_cache_drop(IntelIOMMUState *s, unsigned gran,
+                                   uint16_t did, uint16_t sid, unsigned fm,
+                                   bool with_pasid_entries)
 {
     uint16_t sid_mask = ~(uint16_t)(vtd_low_bits(fm) << (3 - fm));
     VTDAddressSpace *vas;
@@ -206,10 +295,29 @@ void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
         } else if (gran != VTD_GRAN_GLOBAL) {
             continue;
         }
+        /* Its PASID entries hang off the context entry. */
+        if (with_pasid_entries && vas->pasid_contexts) {
+            g_hash_table_remove_all(vas->pasid_contexts);
+        }
         /* Pass-through may have started or ended. */
         vtd_address_space_switch(vas);
     }
     memory_region_transaction_commit();
+}
+
+void vtd_context_cache_invalidate(IntelIOMMUState *s, unsigned gran,
+                                  uint16_t did, uint16_t sid, unsigned fm)
+{
+    vtd_context_cache_drop(s, gran, did, sid, fm, true);
+}
+
+/*
+ * 6.5.2.2 for RID_PASID, whose PASID entry is kept as the requesters'
+ * context: drop those of domain @did, not the entries of other PASIDs.
+ */
+void vtd_rid_pasid_cache_invalidate(IntelIOMMUState *s, uint16_t did)
+{
+    vtd_context_cache_drop(s, VTD_GRAN_DOMAIN, did, 0, 0, false);
 }
 
 int vtd_context_get(IntelIOMMUState *s, VTDAddressSpace *vas,
@@ -247,15 +355,17 @@ static void vtd_iotlb_domain_drop(IntelIOMMUState *s, uint16_t did)
 }
 
 static VTDIOTLBEntry *vtd_iotlb_find(IntelIOMMUState *s, uint16_t did,
-                                     uint64_t pfn, unsigned level)
+                                     uint32_t pasid, uint64_t pfn,
+                                     unsigned level)
 {
     uint64_t page = pfn & ~vtd_low_bits(vtd_level_shift(level));
     VTDIOTLBBucket *b = &((VTDIOTLBBucket *)s->iotlb_buckets)
-                        [vtd_iotlb_bucket(s, page, did, level)];
+                        [vtd_iotlb_bucket(s, page, did, pasid, level)];
     VTDIOTLBEntry *e;
 
     QLIST_FOREACH(e, b, hash_link) {
-        if (e->page == page && e->did == did && e->level == level) {
+        if (e->page == page && e->did == did && e->level == level &&
+            e->pasid == pasid) {
             return e;
         }
     }
@@ -270,9 +380,13 @@ static void vtd_iotlb_set_last_hit(IntelIOMMUState *s, VTDAddressSpace *vas,
     qatomic_store_release(&vas->last_hit_gen, s->iotlb_gen);
 }
 
+/*
+ * Only translations of requests without PASID become the requester's
+ * last hit: vtd_translate()'s fast path serves those alone.
+ */
 VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
-                                       hwaddr iova)
+                                       uint32_t pasid, hwaddr iova)
 {
     uint64_t pfn = iova >> VTD_PAGE_SHIFT;
     VTDIOTLBEntry *e;
@@ -284,10 +398,12 @@ VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
         if (!s->iotlb_level_entries[level]) {
             continue;
         }
-        e = vtd_iotlb_find(s, did, pfn, level);
+        e = vtd_iotlb_find(s, did, pasid, pfn, level);
         if (e) {
             s->stats.iotlb_hits++;
-            vtd_iotlb_set_last_hit(s, vas, e);
+            if (!pasid) {
+                vtd_iotlb_set_last_hit(s, vas, e);
+            }
             return e;
         }
     }
@@ -299,10 +415,11 @@ VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
 static void vtd_iotlb_remove(IntelIOMMUState *s, VTDIOTLBDomain *dom,
                              VTDIOTLBEntry *e)
 {
-    trace_vtd_iotlb_drop(e->did, e->iova, e->level);
+    trace_vtd_iotlb_drop(e->did, e->pasid, e->iova, e->level);
     QLIST_REMOVE(e, domain_link);
     QLIST_REMOVE(e, hash_link);
     dom->count--;
+    dom->tagged -= e->pasid != 0;
     s->iotlb_level_entries[e->level]--;
     s->iotlb_count--;
     call_rcu1(&e->rcu, vtd_iotlb_entry_reclaim);
@@ -310,7 +427,8 @@ static void vtd_iotlb_remove(IntelIOMMUState *s, VTDIOTLBDomain *dom,
 
 VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
-                                       hwaddr iova, const VTDTranslation *t)
+                                       uint32_t pasid, hwaddr iova,
+                                       const VTDTranslation *t)
 {
     VTDIOTLBEntry *e;
     VTDIOTLBDomain *dom;
@@ -324,6 +442,7 @@ VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
     e = vtd_iotlb_entry_alloc(s);
     e->level = t->level;
     e->did = did;
+    e->pasid = pasid;
     e->mask = t->page_mask;
     e->iova = iova & ~t->page_mask;
     e->page = e->iova >> VTD_PAGE_SHIFT;
@@ -337,14 +456,17 @@ VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
      */
     dom = vtd_iotlb_domain(s, did, true);
     QLIST_INSERT_HEAD(&((VTDIOTLBBucket *)s->iotlb_buckets)
-                      [vtd_iotlb_bucket(s, e->page, did, e->level)],
+                      [vtd_iotlb_bucket(s, e->page, did, pasid, e->level)],
                       e, hash_link);
     QLIST_INSERT_HEAD(&dom->entries, e, domain_link);
     dom->count++;
+    dom->tagged += pasid != 0;
     s->iotlb_level_entries[e->level]++;
     s->iotlb_count++;
-    vtd_iotlb_set_last_hit(s, vas, e);
-    trace_vtd_iotlb_fill(did, e->iova, e->addr, e->level, e->perm);
+    if (!pasid) {
+        vtd_iotlb_set_last_hit(s, vas, e);
+    }
+    trace_vtd_iotlb_fill(did, pasid, e->iova, e->addr, e->level, e->perm);
     return e;
 }
 
@@ -384,7 +506,9 @@ void vtd_iotlb_invalidate_all(IntelIOMMUState *s)
     vtd_bump_gen(&s->iotlb_gen);
 }
 
-void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did)
+/* Domain @did's entries, of @pasid only unless it is VTD_ANY_PASID. */
+void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did,
+                                 uint32_t pasid)
 {
     VTDIOTLBDomain *dom;
     VTDIOTLBEntry *e, *next;
@@ -394,20 +518,25 @@ void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did)
     if (!dom) {
         return;
     }
-    trace_vtd_iotlb_invalidate_domain(did, dom->count);
+    trace_vtd_iotlb_invalidate_domain(did, pasid, dom->count);
     QLIST_FOREACH_SAFE(e, &dom->entries, domain_link, next) {
-        vtd_iotlb_remove(s, dom, e);
+        if (pasid == VTD_ANY_PASID || e->pasid == pasid) {
+            vtd_iotlb_remove(s, dom, e);
+        }
     }
-    vtd_iotlb_domain_drop(s, did);
+    if (!dom->count) {
+        vtd_iotlb_domain_drop(s, did);
+    }
     vtd_bump_gen(&s->iotlb_gen);
 }
 
 /*
  * 6.5.1.2 page-selective: the 2^@am pages from @addr (aligned to that
- * size), and any superpage that overlaps them.
+ * size), and any superpage that overlaps them; of @pasid, or of every
+ * PASID (VTD_ANY_PASID).
  */
 void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
-                                hwaddr addr, unsigned am)
+                                uint32_t pasid, hwaddr addr, unsigned am)
 {
     uint64_t first = (addr >> VTD_PAGE_SHIFT) & ~vtd_low_bits(am);
     uint64_t last = first + vtd_low_bits(am);
@@ -426,16 +555,24 @@ void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
             probes += ((last - first) >> vtd_level_shift(level)) + 1;
         }
     }
-    trace_vtd_iotlb_invalidate_pages(did, first << VTD_PAGE_SHIFT, am,
-                                     dom->count, probes);
+    trace_vtd_iotlb_invalidate_pages(did, pasid, first << VTD_PAGE_SHIFT,
+                                     am, dom->count, probes);
 
-    if (probes > dom->count) {
+    /*
+     * Probing finds the entries of one PASID: for all of them, probe for
+     * PASID 0 when the domain has no others.
+     */
+    if (pasid == VTD_ANY_PASID && !dom->tagged) {
+        pasid = 0;
+    }
+    if (probes > dom->count || pasid == VTD_ANY_PASID) {
         /* Fewer entries than pages named: look at each entry. */
         QLIST_FOREACH_SAFE(e, &dom->entries, domain_link, next) {
             uint64_t e_last = e->page +
                               vtd_low_bits(vtd_level_shift(e->level));
 
-            if (e->page <= last && e_last >= first) {
+            if (e->page <= last && e_last >= first &&
+                (pasid == VTD_ANY_PASID || e->pasid == pasid)) {
                 vtd_iotlb_remove(s, dom, e);
             }
         }
@@ -448,7 +585,7 @@ void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
                 continue;
             }
             for (; pfn <= last; pfn += step) {
-                e = vtd_iotlb_find(s, did, pfn, level);
+                e = vtd_iotlb_find(s, did, pasid, pfn, level);
                 if (e) {
                     vtd_iotlb_remove(s, dom, e);
                 }

@@ -104,10 +104,11 @@ void vtd_fault_status_update(IntelIOMMUState *s)
 /*
  * 7.3.1: log one primary fault.  Returns 1 if it went into a record, 0 if
  * it was dropped for overflow, -1 if it is the request already recorded.
+ * A request with PASID has it in the record (PP, PV: 11.4.14).
  */
 static int vtd_fault_record_one(IntelIOMMUState *s, uint16_t sid,
-                                uint64_t addr, unsigned reason,
-                                bool is_write)
+                                uint32_t pasid, uint64_t addr,
+                                unsigned reason, bool is_write)
 {
     uint32_t fsts = vtd_get_reg32(s, A_FSTS);
     unsigned index = s->next_fault_record;
@@ -115,7 +116,7 @@ static int vtd_fault_record_one(IntelIOMMUState *s, uint16_t sid,
     bool had_cause = vtd_fault_cause_pending(s);
     uint64_t hi = 0;
 
-    trace_vtd_fault(sid, addr, reason, is_write);
+    trace_vtd_fault(sid, pasid, addr, reason, is_write);
     qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: DMA fault reason 0x%x: "
                   "%02x:%02x.%x %s 0x%" PRIx64 "\n", reason, sid >> 8,
                   PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
@@ -132,6 +133,7 @@ static int vtd_fault_record_one(IntelIOMMUState *s, uint16_t sid,
      * the guest has not cleared yet, is the same request.
      */
     if (s->last_fault_valid && s->last_fault.sid == sid &&
+        s->last_fault.pasid == pasid &&
         s->last_fault.page == (addr >> VTD_PAGE_SHIFT) &&
         s->last_fault.reason == reason &&
         s->last_fault.is_write == is_write &&
@@ -147,11 +149,16 @@ static int vtd_fault_record_one(IntelIOMMUState *s, uint16_t sid,
         hi = FIELD_DP64(hi, FRCD_HI, FR, reason);
         hi = FIELD_DP64(hi, FRCD_HI, T1, !is_write);   /* 1: read */
         hi = FIELD_DP64(hi, FRCD_HI, F, 1);
+        if (pasid != VTD_NO_PASID) {
+            hi = FIELD_DP64(hi, FRCD_HI, PP, 1);
+            hi = FIELD_DP64(hi, FRCD_HI, PV, pasid);
+        }
         vtd_set_reg64(s, frcd, addr & ~MAKE_64BIT_MASK(0, VTD_PAGE_SHIFT));
         vtd_set_reg64(s, frcd + 8, hi);
         s->next_fault_record = (index + 1) % vtd_fault_records(s);
         s->last_fault = (VTDLastFault) {
-            .sid = sid, .page = addr >> VTD_PAGE_SHIFT, .reason = reason,
+            .sid = sid, .pasid = pasid, .page = addr >> VTD_PAGE_SHIFT,
+            .reason = reason,
             .is_write = is_write, .index = index,
         };
         s->last_fault_valid = true;
@@ -175,10 +182,11 @@ static void vtd_fault_log(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
         };
 }
 
-void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint64_t addr,
-                      unsigned reason, bool is_write)
+void vtd_fault_record(IntelIOMMUState *s, uint16_t sid, uint32_t pasid,
+                      uint64_t addr, unsigned reason, bool is_write)
 {
-    int recorded = vtd_fault_record_one(s, sid, addr, reason, is_write);
+    int recorded = vtd_fault_record_one(s, sid, pasid, addr, reason,
+                                        is_write);
 
     if (recorded >= 0) {
         vtd_fault_log(s, sid, addr, reason, is_write, recorded);

@@ -53,11 +53,11 @@ static unsigned vtd_inval_iotlb(IntelIOMMUState *s, unsigned gran,
         vtd_notify_iotlb_invalidation(s, -1, 0, 64);
         break;
     case VTD_GRAN_DOMAIN:
-        vtd_iotlb_invalidate_domain(s, did);
+        vtd_iotlb_invalidate_domain(s, did, VTD_ANY_PASID);
         vtd_notify_iotlb_invalidation(s, did, 0, 64);
         break;
     case VTD_GRAN_DEVICE_OR_PAGE:
-        vtd_iotlb_invalidate_pages(s, did, addr, am);
+        vtd_iotlb_invalidate_pages(s, did, VTD_ANY_PASID, addr, am);
         vtd_notify_iotlb_invalidation(s, did, addr, am);
         break;
     default:
@@ -160,9 +160,9 @@ static bool vtd_inval_pasid_device_iotlb(IntelIOMMUState *s, uint64_t lo,
 
 /*
  * 6.5.2.4: a PASID-based IOTLB invalidation, of all of a PASID's
- * translations in a domain or of some of its pages.  The IOTLB holds the
- * translations of RID_PASID (0) only: another PASID's invalidation finds
- * nothing to drop.
+ * translations in a domain or of some of its pages.  IOMMU notifiers
+ * (VFIO, vhost) follow the translations of requests without PASID, those
+ * of RID_PASID (0): they hear about that PASID's invalidations only.
  */
 static bool vtd_inval_pasid_iotlb(IntelIOMMUState *s, uint64_t lo,
                                   uint64_t hi)
@@ -170,6 +170,8 @@ static bool vtd_inval_pasid_iotlb(IntelIOMMUState *s, uint64_t lo,
     unsigned gran = FIELD_EX64(lo, INV_PIOTLB, G);
     uint16_t did = FIELD_EX64(lo, INV_PIOTLB, DID);
     uint32_t pasid = FIELD_EX64(lo, INV_PIOTLB, PASID);
+    hwaddr addr = FIELD_EX64(hi, INV_IOTLB_HI, ADDR) << VTD_PAGE_SHIFT;
+    unsigned am = FIELD_EX64(hi, INV_IOTLB_HI, AM);
 
     if ((lo & VTD_INV_PIOTLB_RSVD) || (hi & VTD_INV_PIOTLB_HI_RSVD)) {
         return false;
@@ -177,17 +179,25 @@ static bool vtd_inval_pasid_iotlb(IntelIOMMUState *s, uint64_t lo,
     switch (gran) {
     case VTD_GRAN_PASID:
         trace_vtd_inval_iotlb(gran, did, 0, 64);
+        vtd_iotlb_invalidate_domain(s, did, pasid);
         if (!pasid) {
-            vtd_iotlb_invalidate_domain(s, did);
             vtd_notify_iotlb_invalidation(s, did, 0, 64);
         }
         return true;
     case VTD_GRAN_PASID_PAGE:
+        trace_vtd_inval_iotlb(gran, did, addr, am);
+        if (am > VTD_CAP_MAMV_VALUE) {
+            qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: PASID-based IOTLB "
+                          "invalidation mask %u beyond MAMV: invalidating "
+                          "the PASID's domain %u\n", am, did);
+            vtd_iotlb_invalidate_domain(s, did, pasid);
+            addr = 0;
+            am = 64;
+        } else {
+            vtd_iotlb_invalidate_pages(s, did, pasid, addr, am);
+        }
         if (!pasid) {
-            return vtd_inval_iotlb(s, VTD_GRAN_DEVICE_OR_PAGE, did,
-                                   FIELD_EX64(hi, INV_IOTLB_HI, ADDR) <<
-                                   VTD_PAGE_SHIFT,
-                                   FIELD_EX64(hi, INV_IOTLB_HI, AM));
+            vtd_notify_iotlb_invalidation(s, did, addr, am);
         }
         return true;
     default:

@@ -33,7 +33,8 @@ static int vtd_ir_fault(IntelIOMMUState *s, bool record, uint16_t sid,
                         unsigned index, unsigned reason)
 {
     if (record) {
-        vtd_fault_record(s, sid, (uint64_t)index << 48, reason, true);
+        vtd_fault_record(s, sid, VTD_NO_PASID, (uint64_t)index << 48, reason,
+                         true);
     } else {
         trace_vtd_ir_route_unusable(sid, index, reason);
     }

@@ -5,13 +5,15 @@
  * found through the scalable-mode root entry (9.2), its 256-bit context
  * entry (9.4), the PASID directory (9.5) and the 512-bit PASID-table entry
  * (9.6) of the PASID its requests carry: requests without PASID use the
- * context entry's RID_PASID, 0 here (ECAP.RPS is not offered).  The
+ * context entry's RID_PASID, 0 here (ECAP.RPS is not offered); requests
+ * with PASID (x-pasid-mode=on, context entry's PASIDE set) their own.  The
  * PASID entry's translation type (PGTT) says how: first stage, second
  * stage, nested (first over second, with x-nested=on) or pass-through.
  *
  * The result is a VTDContext, which cache.c keeps like a legacy context
- * entry: the context and PASID caches of the specification are one cache
- * here, dropped by context-cache and PASID-cache invalidations alike.
+ * entry: for RID_PASID the context and PASID caches of the specification
+ * are one cache here, dropped by context-cache and PASID-cache
+ * invalidations alike; other PASIDs' entries are kept per requester.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -90,14 +92,16 @@ static int vtd_pasid_entry_decode(IntelIOMMUState *s, const uint64_t *pe,
 }
 
 /*
- * 3.4.3: the scalable-mode lookup for requester @bus/@devfn, without
- * PASID.  Faults past an entry whose FPD is set, including that entry's
- * own "not present" (Linux tears PASID entries down to FPD alone and
- * expects silence), come back with VTD_FR_SUPPRESSED (7.1.1).  An entry
- * with reserved bits set is malformed: its own FPD does not count.
+ * 3.4.3: the scalable-mode lookup for requester @bus/@devfn and @pasid
+ * (VTD_NO_PASID for requests without one).  Faults past an entry whose
+ * FPD is set, including that entry's own "not present" (Linux tears PASID
+ * entries down to FPD alone and expects silence), come back with
+ * VTD_FR_SUPPRESSED (7.1.1).  An entry with reserved bits set is
+ * malformed: its own FPD does not count.  Requests with PASID need the
+ * context entry's PASIDE (SCT.6).
  */
 int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
-                        VTDContext *ctx)
+                        uint32_t request_pasid, VTDContext *ctx)
 {
     hwaddr root = FIELD_EX64(s->root_table, RTADDR, RTA) << VTD_PAGE_SHIFT;
     bool upper = devfn >= VTD_SM_ROOT_HALF_DEVFNS;
@@ -146,8 +150,15 @@ int vtd_walk_sm_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
         fault = VTD_FR_SM_CONTEXT_INVALID;
         goto out;
     }
-    /* Without ECAP.RPS, requests without PASID use PASID 0. */
-    pasid = 0;
+    if (request_pasid == VTD_NO_PASID) {
+        /* Without ECAP.RPS, requests without PASID use PASID 0. */
+        pasid = 0;
+    } else if (!FIELD_EX64(ce[0], SM_CTX_LO, PASIDE)) {
+        fault = VTD_FR_SM_PASID_DISABLED;
+        goto out;
+    } else {
+        pasid = request_pasid;
+    }
     ctx->pasid = pasid;
     pdts = FIELD_EX64(ce[0], SM_CTX_LO, PDTS);
     if ((pasid >> VTD_PASID_TABLE_BITS) >= 1u << (pdts + 7)) {
@@ -213,15 +224,18 @@ bool vtd_inval_pasid_cache(IntelIOMMUState *s, unsigned gran, uint16_t did,
     trace_vtd_inval_pasid_cache(gran, did, pasid);
     switch (gran) {
     case VTD_PC_GRAN_GLOBAL:
+        /* Other PASIDs' entries go with the context cache's generation. */
         vtd_context_cache_invalidate(s, VTD_GRAN_GLOBAL, 0, 0, 0);
         break;
     case VTD_PC_GRAN_DOMAIN:
     case VTD_PC_GRAN_PASID:
-        /* Only RID_PASID (0) entries are cached. */
+        vtd_pasid_contexts_invalidate(s, did, gran == VTD_PC_GRAN_PASID ?
+                                      pasid : VTD_ANY_PASID);
+        /* RID_PASID's entry is the requester's context cache entry. */
         if (gran == VTD_PC_GRAN_PASID && pasid) {
             return true;
         }
-        vtd_context_cache_invalidate(s, VTD_GRAN_DOMAIN, did, 0, 0);
+        vtd_rid_pasid_cache_invalidate(s, did);
         break;
     default:
         return false;

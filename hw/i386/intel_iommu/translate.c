@@ -28,8 +28,13 @@ static uint16_t vtd_requester_sid(VTDAddressSpace *vas)
     return VTD_SID(vtd_address_space_bus(vas), vas->devfn);
 }
 
+/*
+ * @pasid: VTD_NO_PASID for requests without PASID, else the request's.
+ * The IOTLB tags translations with the PASID of the PASID entry that gave
+ * them (RID_PASID, 0, for requests without PASID).
+ */
 static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
-                                        IOMMUAccessFlags flag)
+                                        IOMMUAccessFlags flag, uint32_t pasid)
 {
     IntelIOMMUState *s = vas->iommu;
     bool is_write = flag & IOMMU_WO;
@@ -47,11 +52,15 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
     int fault;
 
     QEMU_LOCK_GUARD(&s->lock);
-    fault = vtd_context_get_locked(s, vas, &ctx);
+    fault = pasid == VTD_NO_PASID ?
+            vtd_context_get_locked(s, vas, &ctx) :
+            vtd_pasid_context_get_locked(s, vas, pasid, &ctx);
     if (fault) {
         if (report && !(fault & VTD_FR_SUPPRESSED)) {
-            vtd_fault_record(s, vtd_requester_sid(vas), addr, fault,
+            vtd_fault_record(s, vtd_requester_sid(vas), pasid, addr, fault,
                              is_write);
+        } else if (fault == VTD_FR_SUPPRESSED) {
+            trace_vtd_translate_blocked(vtd_requester_sid(vas), pasid, addr);
         }
         return entry;
     }
@@ -66,7 +75,7 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
         return entry;
     }
 
-    hit = vtd_iotlb_lookup_locked(s, vas, ctx->did, addr);
+    hit = vtd_iotlb_lookup_locked(s, vas, ctx->did, ctx->pasid, addr);
     if (hit && hit->dirty_pending && is_write) {
         /* The first write sets the dirty flag: walk again (3.5.3). */
         vtd_iotlb_drop_locked(s, hit);
@@ -78,12 +87,13 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
                 vtd_walk_second_stage(s, ctx, addr, is_write, &t);
         if (fault) {
             if (report && !ctx->fpd) {
-                vtd_fault_record(s, vtd_requester_sid(vas), addr, fault,
-                                 is_write);
+                vtd_fault_record(s, vtd_requester_sid(vas), pasid, addr,
+                                 fault, is_write);
             }
             return entry;
         }
-        hit = vtd_iotlb_insert_locked(s, vas, ctx->did, addr, &t);
+        hit = vtd_iotlb_insert_locked(s, vas, ctx->did, ctx->pasid, addr,
+                                      &t);
     }
     if (trace_event_get_state_backends(TRACE_VTD_TRANSLATE)) {
         trace_vtd_translate(vtd_requester_sid(vas), ctx->did, addr,
@@ -93,7 +103,7 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
     if (flag & ~hit->perm) {
         /* 3.6: the access needs a permission the translation lacks. */
         if (!ctx->fpd) {
-            vtd_fault_record(s, vtd_requester_sid(vas), addr,
+            vtd_fault_record(s, vtd_requester_sid(vas), pasid, addr,
                              vtd_access_denied(ctx, flag & ~hit->perm &
                                                IOMMU_WO), is_write);
         }
@@ -107,18 +117,24 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
 }
 
 /*
- * IOMMUMemoryRegionClass.translate.  The common case, a cached context
- * entry and a repeat of the requester's last translation, is kept to a
- * few loads and compares; everything else goes the slow way.
+ * IOMMUMemoryRegionClass.translate.  The common case, a request without
+ * PASID with a cached context entry and a repeat of the requester's last
+ * translation, is kept to a few loads and compares; everything else goes
+ * the slow way.  @iommu_idx is the request's PASID, 0 for none (see
+ * vtd_attrs_to_index()).
  */
 IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
                             IOMMUAccessFlags flag, int iommu_idx)
 {
     VTDAddressSpace *vas = container_of(iommu_mr, VTDAddressSpace, iommu_mr);
     IntelIOMMUState *s = vas->iommu;
-    const VTDContext *ctx = vtd_context_cached(s, vas);
+    const VTDContext *ctx;
     VTDIOTLBEntry *hit;
 
+    if (unlikely(iommu_idx)) {
+        return vtd_translate_slow(vas, addr, flag, iommu_idx);
+    }
+    ctx = vtd_context_cached(s, vas);
     if (likely(ctx && ctx->tt != VTD_TT_PASS_THROUGH)) {
         hit = vtd_iotlb_last_hit(s, vas, ctx->did, addr);
         if (likely(hit && !(flag & ~hit->perm))) {
@@ -138,5 +154,5 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
             };
         }
     }
-    return vtd_translate_slow(vas, addr, flag);
+    return vtd_translate_slow(vas, addr, flag, VTD_NO_PASID);
 }

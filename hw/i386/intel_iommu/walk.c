@@ -173,7 +173,7 @@ int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
     unsigned aw;
 
     if (FIELD_EX64(s->root_table, RTADDR, TTM) == 1) {
-        return vtd_walk_sm_context(s, bus, devfn, ctx);
+        return vtd_walk_sm_context(s, bus, devfn, VTD_NO_PASID, ctx);
     }
     memset(ctx, 0, sizeof(*ctx));
     RCU_READ_LOCK_GUARD();

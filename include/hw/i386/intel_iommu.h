@@ -70,7 +70,7 @@ typedef struct VTDContext {
     bool nested;
     uint8_t ss_levels;
     uint64_t ss_table;
-    uint32_t pasid;                 /* RID_PASID */
+    uint32_t pasid;                 /* RID_PASID, or the request's PASID */
 } VTDContext;
 
 /*
@@ -101,6 +101,11 @@ struct VTDAddressSpace {
     /* Context cache (6.2.2): valid while context_gen matches the unit's */
     VTDContext context;
     uint32_t context_gen;
+    /*
+     * PASID cache (6.2.1) of the requests with PASID (x-pasid-mode=on):
+     * PASID -> VTDPasidContext, created on the first such request.
+     */
+    GHashTable *pasid_contexts;
     /* The IOTLB entry this requester hit last, while iotlb_gen matches */
     VTDIOTLBEntry *last_hit;
     uint32_t last_hit_gen;
@@ -154,6 +159,7 @@ struct IntelIOMMUState {
     unsigned next_fault_record;     /* where the next fault goes (7.3.1) */
     struct VTDLastFault {
         uint64_t page;
+        uint32_t pasid;
         uint16_t sid;
         uint8_t reason;
         bool is_write;

@@ -95,6 +95,17 @@ uint64_t qvtd_set_sm_context(QVTD *vtd, uint8_t bus, uint8_t devfn,
     return dir;
 }
 
+void qvtd_set_sm_context_paside(QVTD *vtd, uint8_t bus, uint8_t devfn,
+                                bool paside)
+{
+    uint64_t half = vtd->root_table + bus * 16 + (devfn >= 128 ? 8 : 0);
+    uint64_t ctx = qvtd_table_of(vtd, half, R_SM_ROOT_P_MASK) +
+                   (devfn % 128) * VTD_SM_CTX_SIZE;
+
+    qtest_writeq(vtd->qts, ctx, FIELD_DP64(qtest_readq(vtd->qts, ctx),
+                                           SM_CTX_LO, PASIDE, paside));
+}
+
 uint64_t qvtd_pasid_entry_addr(QVTD *vtd, uint64_t dir, uint32_t pasid)
 {
     uint64_t table = qvtd_table_of(vtd, dir + (pasid >> 6) * 8,
@@ -296,6 +307,8 @@ bool qvtd_fault_pop(QVTD *vtd, QVTDFault *fault)
     fault->sid = FIELD_EX64(hi, FRCD_HI, SID);
     fault->reason = FIELD_EX64(hi, FRCD_HI, FR);
     fault->is_read = FIELD_EX64(hi, FRCD_HI, T1);
+    fault->has_pasid = FIELD_EX64(hi, FRCD_HI, PP);
+    fault->pasid = FIELD_EX64(hi, FRCD_HI, PV);
     /* F is write-1-to-clear. */
     qvtd_writel(vtd, frcd + 12, R_FRCD_HI_F_MASK >> 32);
     return true;

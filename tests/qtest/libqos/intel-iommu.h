@@ -35,6 +35,8 @@ typedef struct QVTDFault {
     uint16_t sid;
     uint8_t reason;
     bool is_read;
+    bool has_pasid;                 /* PP: a request with PASID */
+    uint32_t pasid;                 /* PV */
 } QVTDFault;
 
 /* Guest memory the driver uses for its tables: 16 MiB up from here. */
@@ -119,6 +121,9 @@ typedef struct QVTDPasidEntry {
 void qvtd_set_root_scalable(QVTD *vtd);
 uint64_t qvtd_set_sm_context(QVTD *vtd, uint8_t bus, uint8_t devfn,
                              unsigned pdts, bool dte, bool fpd);
+/* Set or clear PASIDE (requests with PASID) in that context entry. */
+void qvtd_set_sm_context_paside(QVTD *vtd, uint8_t bus, uint8_t devfn,
+                                bool paside);
 uint64_t qvtd_pasid_entry_addr(QVTD *vtd, uint64_t dir, uint32_t pasid);
 void qvtd_set_pasid_entry(QVTD *vtd, uint64_t dir, uint32_t pasid,
                           const QVTDPasidEntry *e);
