@@ -19,6 +19,8 @@
 #     the old domain's pages and maps the new one's;
 #   - pass-through: DMA at guest-physical addresses, no notifications;
 #   - the exact MAP/UNMAP sequence, from the L1 QEMU's trace.
+# With vtdl2=sm the L2 driver uses scalable mode (RID_PASID's PASID entry,
+# queued 256-bit invalidations) for the same steps and the same sequence.
 # shellcheck source=../rootfs/usr/lib/vtd/common.sh
 . /usr/lib/vtd/common.sh
 
@@ -41,28 +43,95 @@ else
     fail "vfio-pci without caching-mode=on was not refused"
 fi
 
-section "caching mode"
+# The L2 driver's side, in legacy mode (register invalidations) or, with
+# vtdl2=sm on the kernel command line, in scalable mode: RID_PASID's
+# PASID entry points at the same second-stage tables and everything goes
+# through the invalidation queue with 256-bit descriptors (PASID cache,
+# PASID-based IOTLB).  The notifications VFIO gets must be the same.
+mode=$(vtd_arg vtdl2)
+section "caching mode${mode:+ ($mode)}"
 V=$L2_VTD
+Q=0x120000               # L2's invalidation queue (scalable mode)
 dma() { l2_dma "$@"; }
-psi() { l2_psi "$@"; }
+# Second-stage tables, both modes.  Domain 1: IOVA 0x1000000 -> 0x400000
+# and 0x1001000 -> 0x401000, 4-level tables at 0x102000.  Domain 2: IOVA
+# 0x2000000 -> 0x600000, tables at 0x112000.
+tables() {
+    cmds "writeq 0x102000 0x103003" "writeq 0x103000 0x104003" \
+         "writeq 0x104040 0x105003" "writeq 0x105000 0x400003" \
+         "writeq 0x105008 0x401003"
+    cmds "writeq 0x112000 0x113003" "writeq 0x113000 0x114003" \
+         "writeq 0x114080 0x115003" "writeq 0x115000 0x600003"
+}
+if [ "$mode" = sm ]; then
+    iommu=intel-iommu,caching-mode=on,x-scalable-mode=on
+    qdesc() {  # LO [HI]: one 256-bit descriptor, then the new tail
+        cmds "writeq $((Q + qt)) $1" "writeq $((Q + qt + 8)) ${2:-0}" \
+             "writeq $((Q + qt + 16)) 0" "writeq $((Q + qt + 24)) 0"
+        qt=$((qt + 32))
+        cmds "writeq $((V + 0x88)) $qt"
+    }
+    pasid_entry() {  # Q0 DID: RID_PASID's (PASID 0) entry
+        cmds "writeq 0x107000 $1" "writeq 0x107008 $2"
+    }
+    setup() {
+        qt=0
+        # Root 0x100000 (lower context table 0x101000), context entry of
+        # 00:04.0 (PASID directory 0x106000, 128 entries), directory
+        # entry 0 -> PASID table 0x107000; RID_PASID: second stage
+        # (PGTT 2), 4 levels (AW 2), tables 0x102000, domain 1.
+        cmds "writeq 0x100000 0x101001" "writeq 0x101400 0x106001" \
+             "writeq 0x106000 0x107001"
+        pasid_entry $((0x102000 | (2 << 6) | (2 << 2) | 1)) 1
+        tables
+        # Queue of 256-bit descriptors (IQA.DW), enabled; the scalable
+        # root table (TTM 01b); context, PASID-cache and IOTLB global
+        # invalidations; translation on.
+        cmds "writeq $((V + 0x90)) $((Q | 0x800))" \
+             "writel $((V + 0x18)) 0x04000000" \
+             "writeq $((V + 0x20)) 0x100400" "writel $((V + 0x18)) 0x44000000"
+        qdesc 0x11 && qdesc 0x37 && qdesc 0x12
+        cmds "writel $((V + 0x18)) 0x84000000" "readl $((V + 0x1c))"
+    }
+    psi() {  # IOVA DID: PASID-based IOTLB, page of RID_PASID
+        qdesc $((0x36 | ($2 << 16))) "$1"
+    }
+    to_domain2() {
+        pasid_entry $((0x112000 | (2 << 6) | (2 << 2) | 1)) 2
+        qdesc $((0x17 | (1 << 16))) && qdesc $((0x26 | (1 << 16)))
+    }
+    to_passthrough() {  # PGTT 4
+        pasid_entry $(((4 << 6) | 1)) 2
+        qdesc $((0x17 | (2 << 16))) && qdesc $((0x26 | (2 << 16)))
+    }
+else
+    iommu=intel-iommu,caching-mode=on
+    setup() {
+        cmds "writeq 0x100000 0x101001" \
+             "writeq 0x101200 0x102001" "writeq 0x101208 0x102"
+        tables
+        # Root table, global context and IOTLB invalidation, translation
+        # on.
+        cmds "writeq $((V + 0x20)) 0x100000" \
+             "writel $((V + 0x18)) 0x40000000" \
+             "writeq $((V + 0x28)) 0xa000000000000000" \
+             "writeq $((V + 0xf8)) 0x9000000000000000" \
+             "writel $((V + 0x18)) 0xc0000000" "readl $((V + 0x1c))"
+    }
+    psi() { l2_psi "$@"; }
+    to_domain2() {  # context entry, device-selective invalidation
+        cmds "writeq 0x101200 0x112001" "writeq 0x101208 0x202" \
+             "writeq $((V + 0x28)) $((0xe000000000000000 | (0x20 << 16)))"
+    }
+    to_passthrough() {  # TT 2
+        cmds "writeq 0x101200 0x9" \
+             "writeq $((V + 0x28)) $((0xe000000000000000 | (0x20 << 16)))"
+    }
+fi
 l2_start
 {
     l2_edu_setup
-    # Domain 1: IOVA 0x1000000 -> 0x400000 and 0x1001000 -> 0x401000,
-    # 4-level tables at 0x102000.
-    cmds "writeq 0x100000 0x101001" \
-         "writeq 0x101200 0x102001" "writeq 0x101208 0x102" \
-         "writeq 0x102000 0x103003" "writeq 0x103000 0x104003" \
-         "writeq 0x104040 0x105003" "writeq 0x105000 0x400003" \
-         "writeq 0x105008 0x401003"
-    # Domain 2: IOVA 0x2000000 -> 0x600000, tables at 0x112000.
-    cmds "writeq 0x112000 0x113003" "writeq 0x113000 0x114003" \
-         "writeq 0x114080 0x115003" "writeq 0x115000 0x600003"
-    # Root table, global context and IOTLB invalidation, translation on.
-    cmds "writeq $((V + 0x20)) 0x100000" "writel $((V + 0x18)) 0x40000000" \
-         "writeq $((V + 0x28)) 0xa000000000000000" \
-         "writeq $((V + 0xf8)) 0x9000000000000000" \
-         "writel $((V + 0x18)) 0xc0000000" "readl $((V + 0x1c))"
+    setup
     cmds "write 0x400000 16 0x00112233445566778899aabbccddeeff"
     dma 0x1000000 0x40000 16 1
     dma 0x40000 0x1000100 16 3
@@ -78,24 +147,22 @@ l2_start
     cmds "read 0x401000 16"
     # ... and edu cannot write the read-only page.
     dma 0x40000 0x1000000 16 3
-    # Domain 2 for the device: context entry, device-selective invalidation.
-    cmds "write 0x600000 16 0x0123456789abcdef0123456789abcdef" \
-         "writeq 0x101200 0x112001" "writeq 0x101208 0x202" \
-         "writeq $((V + 0x28)) $((0xe000000000000000 | (0x20 << 16)))"
+    # Domain 2 for the device.
+    cmds "write 0x600000 16 0x0123456789abcdef0123456789abcdef"
+    to_domain2
     dma 0x2000000 0x40000 16 1
     dma 0x40000 0x2000100 16 3
     cmds "read 0x600100 16"
     # Domain 1's pages are gone for the device.
     dma 0x1001000 0x40000 16 1
-    # Pass-through (TT 2): the address space becomes an alias of L2's
-    # memory, VFIO maps that itself; no notifications.
-    cmds "writeq 0x101200 0x9" \
-         "writeq $((V + 0x28)) $((0xe000000000000000 | (0x20 << 16)))"
+    # Pass-through: the address space becomes an alias of L2's memory,
+    # VFIO maps that itself; no notifications.
+    to_passthrough
     dma 0x600000 0x40000 16 1
     dma 0x40000 0x600200 16 3
     cmds "read 0x600200 16"
     l2_end
-} | l2 intel-iommu,caching-mode=on -D /tmp/l2.trace \
+} | l2 $iommu -D /tmp/l2.trace \
        -trace vtd_replay -trace vtd_shadow_map -trace vtd_shadow_unmap \
        > $out 2> /tmp/l2.err
 grep -v '^\[[RSI] ' /tmp/l2.err || true
