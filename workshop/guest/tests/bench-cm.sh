@@ -8,11 +8,15 @@
 # then unmaps them the same way, vtdcmrounds times: 2 x pages x rounds
 # invalidations, each of which should yield exactly one MAP or UNMAP.
 #
-# The same command stream is then replayed with the invalidations
-# written to a scratch register of L2's VT-d unit instead (FEDATA): the
-# difference in the nested QEMU's CPU time, divided by the
-# notifications, is the host time per notification, VFIO's map and unmap
-# in L1 included.
+# Host time per notification: qtest's log (the nested QEMU's stderr)
+# stamps each command when it arrives ([R +secs]) and when its reply
+# goes out ([S +secs]), so the difference is what the nested QEMU spent
+# on that one write: for the IOTLB register write, the invalidation, the
+# notification and VFIO's map or unmap ioctl in L1.  The same command
+# stream is then replayed with the invalidations written to a scratch
+# register of L2's VT-d unit instead (FEDATA): the median of those writes
+# is the cost of a register write alone, which the figure leaves out.
+# The nested QEMU's CPU time over each whole stream is printed too.
 # Prints one "VTD-BENCH: kind=cm ..." line; FAILS only if the nested
 # machine does not run or a notification is missing.
 # shellcheck source=../rootfs/usr/lib/vtd/common.sh
@@ -73,6 +77,34 @@ churn() {
     l2_end
 }
 
+# LOG: "KIND MICROSECONDS" for each timed write of a churn stream,
+# KIND map or unmap (the IOTLB invalidation after a PTE was set or
+# cleared) or base (the scratch register write).
+latencies() {
+    awk -v pte=$((0x105000)) -v iotlb=$((L2_VTD + 0xf8)) \
+        -v scratch=$((L2_VTD + 0x3c)) '
+        function secs(f) { return substr(f, 2, length(f) - 2) + 0 }  # +S.US]
+        $1 == "[R" {
+            t = secs($2); what = ""
+            if ($3 == "writeq" && $4 + 0 >= pte + 0 && $4 + 0 < pte + 4096)
+                kind = ($5 + 0 == 0) ? "unmap" : "map"
+            else if ($3 == "writeq" && $4 + 0 == iotlb + 0)
+                what = kind
+            else if ($3 == "writel" && $4 + 0 == scratch + 0)
+                what = "base"
+            next
+        }
+        $1 == "[S" && what != "" {
+            printf "%s %.1f\n", what, (secs($2) - t) * 1e6; what = ""
+        }' "$1"
+}
+median() {  # KIND < latencies
+    awk -v k="$1" '$1 == k { print $2 }' | sort -n | awk '
+        { v[NR] = $1 }
+        END { if (!NR) print "-"
+              else printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 elapsed() {  # FILE: seconds between its start and end lines
     awk '$1 == "start" { s = $2 } $1 == "end" { e = $2 } END { printf "%.3f", e - s }' "$1"
 }
@@ -93,6 +125,13 @@ maps=$(grep -c "vfio_iommu_map_notify iommu MAP $page" /tmp/l2.trace)
 unmaps=$(grep -c "vfio_iommu_map_notify iommu UNMAP $page" /tmp/l2.trace)
 invals=$((2 * pages * rounds))
 echo "$invals invalidations: $maps MAP and $unmaps UNMAP notifications to VFIO in $secs s, QEMU CPU $cpu s"
+latencies /tmp/l2.err > /tmp/cm-lat
+timed=$(grep -c -E '^(map|unmap) ' /tmp/cm-lat)
+[ "$timed" = "$invals" ] || fail "qtest's log timed $timed of $invals invalidations"
+us_map=$(median map < /tmp/cm-lat)
+us_unmap=$(median unmap < /tmp/cm-lat)
+us_inval=$(awk '{ print "inval", $2 }' /tmp/cm-lat | median inval)
+echo "median write of the IOTLB register: $us_inval us (map $us_map us, unmap $us_unmap us)"
 
 section "the same stream without invalidations"
 l2_start
@@ -100,11 +139,12 @@ churn 0 2> /tmp/cm-base | l2 intel-iommu,caching-mode=on > $L2_OUT 2> /tmp/l2.er
 grep -q FAIL $L2_OUT && { tail -n 5 $L2_OUT; fail "a qtest command failed"; }
 base=$(elapsed /tmp/cm-base)
 base_cpu=$(cpu /tmp/cm-base)
-echo "$base s, QEMU CPU $base_cpu s"
+us_base=$(latencies /tmp/l2.err | median base)
+echo "$base s, QEMU CPU $base_cpu s; median write of the scratch register: $us_base us"
 
-per=$(awk -v a="$cpu" -v b="$base_cpu" -v n=$((maps + unmaps)) \
-      'BEGIN { if (n) printf "%.1f", (a - b) * 1e6 / n; else print "-" }')
-echo "VTD-BENCH: kind=cm invalidations=$invals maps=$maps unmaps=$unmaps secs=$secs cpu=$cpu base_secs=$base base_cpu=$base_cpu us_per_notification=$per"
+per=$(awk -v a="$us_inval" -v b="$us_base" -v n=$((maps + unmaps)) -v i=$invals \
+      'BEGIN { if (n && b != "-") printf "%.1f", (a - b) * i / n; else print "-" }')
+echo "VTD-BENCH: kind=cm invalidations=$invals maps=$maps unmaps=$unmaps secs=$secs cpu=$cpu base_secs=$base base_cpu=$base_cpu us_map=$us_map us_unmap=$us_unmap us_base=$us_base us_per_notification=$per"
 [ $((maps + unmaps)) -ge "$invals" ] || {
     grep -v '^\[[RSI] ' /tmp/l2.err | tail -n 5
     tail -n 3 $L2_OUT
