@@ -9,12 +9,17 @@
 #     stream in from 10.0.N.100:7778, whose guestfwd must send bulk data
 #     (tools/net-bench.c); rates from the NIC's counters.
 # vtdbenchsecs=S sets each measurement's length (default 5 s).
+# vtdprofile=1 (with the kernel's profile=N) also prints where the guest
+# kernel spent each measurement (tools/kprofile.c).
 # FAILS only if a measurement fails, or on a DMAR fault.
 # shellcheck source=../rootfs/usr/lib/vtd/common.sh
 . /usr/lib/vtd/common.sh
 
 secs=$(vtd_arg vtdbenchsecs)
 [ -n "$secs" ] || secs=5
+profile=$(vtd_arg vtdprofile)
+prof_start() { [ -z "$profile" ] || kprofile reset || fail "no kernel profile"; }
+prof_end() { [ -z "$profile" ] || kprofile "$1" 15; }
 dmesg -c > /dev/null
 
 section "disks"
@@ -22,8 +27,10 @@ for b in /sys/block/nvme*n1 /sys/block/vd*; do
     [ -e "$b" ] || continue
     d=$(basename "$b")
     for mode in rand4k seq128k; do
+        prof_start
         out=$(io-bench "/dev/$d" $mode "$secs") || fail "io-bench /dev/$d $mode failed"
         echo "$out"
+        prof_end "$d-$mode"
         set -- $out
         case $d in nvme*) drv=nvme ;; *) drv=virtio_blk ;; esac
         echo "VTD-BENCH: kind=disk dev=$d driver=$drv test=$mode iops=$5 mbps=$7"
@@ -46,12 +53,14 @@ for n in /sys/class/net/eth*; do
         t=$((t + 1))
     done
     for dir in tx rx; do
+        prof_start
         if [ $dir = tx ]; then
             out=$(net-bench "$i" tx "10.0.$net.2" 9 "$secs")
         else
             out=$(net-bench "$i" rx "10.0.$net.100" 7778 "$secs")
         fi || fail "net-bench $i $dir failed"
         echo "$out"
+        prof_end "$i-$dir"
         set -- $out
         echo "VTD-BENCH: kind=net dev=$i driver=$drv test=$dir pps=$5 mbps=$7"
     done
