@@ -117,6 +117,20 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
 }
 
 /*
+ * Out of line, so that the fast path below keeps no registers for the
+ * trace's six arguments across the call (callgrind: 8 instructions of a
+ * DMA's 700 on an IOTLB hit).
+ */
+static void __attribute__((noinline))
+vtd_trace_translate_hit(VTDAddressSpace *vas, const VTDContext *ctx,
+                        hwaddr addr, const VTDIOTLBEntry *hit)
+{
+    trace_vtd_translate(vtd_requester_sid(vas), ctx->did, addr,
+                        hit->addr | (addr & hit->mask), hit->level,
+                        hit->perm);
+}
+
+/*
  * IOMMUMemoryRegionClass.translate.  The common case, a request without
  * PASID with a cached context entry and a repeat of the requester's last
  * translation, is kept to a few loads and compares; everything else goes
@@ -141,9 +155,7 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
             s->stats.context_hits++;
             s->stats.iotlb_hits++;
             if (trace_event_get_state_backends(TRACE_VTD_TRANSLATE)) {
-                trace_vtd_translate(vtd_requester_sid(vas), ctx->did, addr,
-                                    hit->addr | (addr & hit->mask),
-                                    hit->level, hit->perm);
+                vtd_trace_translate_hit(vas, ctx, addr, hit);
             }
             return (IOMMUTLBEntry) {
                 .target_as = &address_space_memory,
