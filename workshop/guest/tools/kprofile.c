@@ -135,8 +135,7 @@ static int is_iommu(const char *name)
 
 static int is_idle(const char *name)
 {
-    return strstr(name, "idle") || strstr(name, "halt") ||
-           !strcmp(name, "mwait_idle") || strstr(name, "cpuidle");
+    return strstr(name, "idle") || strstr(name, "halt");
 }
 
 int main(int argc, char **argv)
@@ -202,16 +201,16 @@ int main(int argc, char **argv)
     }
     qsort(syms, nsyms, sizeof(*syms), by_hits);
     for (size_t i = 0; i < nsyms && syms[i].hits; i++) {
-        if (is_idle(syms[i].name)) {
-            idle += syms[i].hits;
-        } else if (is_iommu(syms[i].name)) {
-            iommu += syms[i].hits;
-        }
+        int idle_sym = is_idle(syms[i].name);
+        int iommu_sym = !idle_sym && is_iommu(syms[i].name);
+
+        idle += idle_sym ? syms[i].hits : 0;
+        iommu += iommu_sym ? syms[i].hits : 0;
         if ((int)i < top) {
             printf("kprofile %s: %6llu %5.1f%% %s%s\n", argv[1],
                    (unsigned long long)syms[i].hits,
                    total ? 100.0 * syms[i].hits / total : 0.0, syms[i].name,
-                   is_iommu(syms[i].name) ? " [iommu]" : "");
+                   iommu_sym ? " [iommu]" : "");
         }
     }
     printf("VTD-PROFILE: %s samples=%llu idle=%llu iommu=%llu outside=%llu "
