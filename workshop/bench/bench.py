@@ -366,6 +366,8 @@ def plot(out, rows):
     if not shutil.which('gnuplot'):
         print('gnuplot not installed: no plot')
         return
+    if not any(bench == '2-capacity' for bench, _, _, _ in rows):
+        return                          # --only without benchmark 2
     data = os.path.join(out, 'capacity.dat')
     with open(data, 'w') as f:
         for bench, case, v, _ in rows:
