@@ -198,6 +198,7 @@ struct VTDIOTLBEntry {
     uint16_t did;
     uint8_t level;                  /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
     IOMMUAccessFlags perm;
+    IOMMUAccessFlags denied;        /* IOMMU_RW & ~perm, for the fast path */
     bool dirty_pending;             /* see VTDTranslation */
     uint64_t mask;                  /* offset bits within the page */
     hwaddr iova;                    /* first input address */
@@ -217,10 +218,15 @@ static inline const VTDContext *vtd_context_cached(IntelIOMMUState *s,
                   qatomic_read(&s->context_gen)) ? &vas->context : NULL;
 }
 
-/* The IOTLB entry @vas hit last, if it is still valid and covers @iova. */
+/*
+ * The IOTLB entry @vas's requests without PASID hit last, if it covers
+ * @iova and nothing was invalidated since: iotlb_gen moves whenever IOTLB
+ * entries go away and whenever cached context entries do, so a last hit
+ * still belongs to the context entry and domain it was found under.
+ */
 static inline VTDIOTLBEntry *vtd_iotlb_last_hit(IntelIOMMUState *s,
                                                 VTDAddressSpace *vas,
-                                                uint16_t did, hwaddr iova)
+                                                hwaddr iova)
 {
     VTDIOTLBEntry *e;
 
@@ -230,7 +236,7 @@ static inline VTDIOTLBEntry *vtd_iotlb_last_hit(IntelIOMMUState *s,
         return NULL;
     }
     e = qatomic_read(&vas->last_hit);
-    if (likely(e && e->did == did && (iova & ~e->mask) == e->iova)) {
+    if (likely(e && (iova ^ e->iova) <= e->mask)) {
         return e;
     }
     return NULL;

@@ -1447,6 +1447,24 @@ static void check_context_invalidation(bool queued)
     g_assert_cmpuint(qvtd_invalidate_context(vtd, VTD_GRAN_GLOBAL, 0, 0, 0),
                      ==, VTD_GRAN_GLOBAL);
     g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x22);
+
+    /*
+     * Nor does the requester's last translation outlive the entry it came
+     * from: edu reads the same page just before and just after the change,
+     * with no other access in between.
+     */
+    qvtd_set_context(vtd, 0, EDU_DEVFN, DID_EDU, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    qvtd_invalidate_context(vtd, VTD_GRAN_GLOBAL, 0, 0, 0);
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    edu_dma(env.qts, env.dev, env.bar, IOVA_SRC, EDU_BUFFER, XFER, false);
+    qvtd_set_context(vtd, 0, EDU_DEVFN, DID_EDU + 1, VTD_TT_UNTRANSLATED, 4,
+                     table2, false);
+    qvtd_invalidate_context(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU, EDU_SID,
+                            0);
+    qtest_writeb(env.qts, PA_DST, 0);
+    edu_copy(&env, IOVA_SRC, IOVA_DST);
+    g_assert_cmphex(qtest_readb(env.qts, PA_DST), ==, 0x22);
     cache_env_stop(&env);
 }
 

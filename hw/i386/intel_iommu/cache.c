@@ -278,6 +278,8 @@ static void vtd_context_cache_drop(IntelIOMMUState *s, unsigned gran,
     if (gran == VTD_GRAN_GLOBAL) {
         vtd_bump_gen(&s->context_gen);
     }
+    /* The requesters' last hits were found under the old entries. */
+    vtd_bump_gen(&s->iotlb_gen);
     memory_region_transaction_begin();
     QLIST_FOREACH(vas, &s->as_list, next) {
         bool cached = vas->context_gen == s->context_gen;
@@ -448,6 +450,7 @@ VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
     e->page = e->iova >> VTD_PAGE_SHIFT;
     e->addr = t->addr & ~t->page_mask;
     e->perm = t->perm;
+    e->denied = IOMMU_RW & ~t->perm;
     e->dirty_pending = t->dirty_pending;
 
     /*

@@ -117,54 +117,56 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
 }
 
 /*
- * Out of line, so that the fast path below keeps no registers for the
- * trace's six arguments across the call (callgrind: 8 instructions of a
- * DMA's 700 on an IOTLB hit).
+ * An IOTLB hit while vtd_translate is traced.  Out of line, and called
+ * last, so that the fast path below keeps nothing across a call.
  */
-static void __attribute__((noinline))
-vtd_trace_translate_hit(VTDAddressSpace *vas, const VTDContext *ctx,
-                        hwaddr addr, const VTDIOTLBEntry *hit)
+static IOMMUTLBEntry __attribute__((noinline))
+vtd_translate_traced_hit(VTDAddressSpace *vas, hwaddr addr,
+                         const VTDIOTLBEntry *hit)
 {
-    trace_vtd_translate(vtd_requester_sid(vas), ctx->did, addr,
+    trace_vtd_translate(vtd_requester_sid(vas), hit->did, addr,
                         hit->addr | (addr & hit->mask), hit->level,
                         hit->perm);
+    return (IOMMUTLBEntry) {
+        .target_as = &address_space_memory,
+        .iova = hit->iova,
+        .translated_addr = hit->addr,
+        .addr_mask = hit->mask,
+        .perm = hit->perm,
+    };
 }
 
 /*
  * IOMMUMemoryRegionClass.translate.  The common case, a request without
- * PASID with a cached context entry and a repeat of the requester's last
- * translation, is kept to a few loads and compares; everything else goes
- * the slow way.  @iommu_idx is the request's PASID, 0 for none (see
- * vtd_attrs_to_index()).
+ * PASID that repeats the requester's last translation, is a few loads and
+ * compares: vtd_iotlb_last_hit() vouches for the context entry too.
+ * Everything else goes the slow way; both ways end in a tail call or
+ * return, so the fast path saves no registers.  @iommu_idx is the
+ * request's PASID, 0 for none (see vtd_attrs_to_index()).
  */
 IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
                             IOMMUAccessFlags flag, int iommu_idx)
 {
     VTDAddressSpace *vas = container_of(iommu_mr, VTDAddressSpace, iommu_mr);
     IntelIOMMUState *s = vas->iommu;
-    const VTDContext *ctx;
     VTDIOTLBEntry *hit;
 
     if (unlikely(iommu_idx)) {
         return vtd_translate_slow(vas, addr, flag, iommu_idx);
     }
-    ctx = vtd_context_cached(s, vas);
-    if (likely(ctx && ctx->tt != VTD_TT_PASS_THROUGH)) {
-        hit = vtd_iotlb_last_hit(s, vas, ctx->did, addr);
-        if (likely(hit && !(flag & ~hit->perm))) {
-            s->stats.context_hits++;
-            s->stats.iotlb_hits++;
-            if (trace_event_get_state_backends(TRACE_VTD_TRANSLATE)) {
-                vtd_trace_translate_hit(vas, ctx, addr, hit);
-            }
-            return (IOMMUTLBEntry) {
-                .target_as = &address_space_memory,
-                .iova = hit->iova,
-                .translated_addr = hit->addr,
-                .addr_mask = hit->mask,
-                .perm = hit->perm,
-            };
-        }
+    hit = vtd_iotlb_last_hit(s, vas, addr);
+    if (unlikely(!hit || (flag & hit->denied))) {
+        return vtd_translate_slow(vas, addr, flag, VTD_NO_PASID);
     }
-    return vtd_translate_slow(vas, addr, flag, VTD_NO_PASID);
+    s->stats.last_hits++;
+    if (trace_event_get_state_backends(TRACE_VTD_TRANSLATE)) {
+        return vtd_translate_traced_hit(vas, addr, hit);
+    }
+    return (IOMMUTLBEntry) {
+        .target_as = &address_space_memory,
+        .iova = hit->iova,
+        .translated_addr = hit->addr,
+        .addr_mask = hit->mask,
+        .perm = hit->perm,
+    };
 }

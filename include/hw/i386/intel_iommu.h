@@ -198,7 +198,12 @@ struct IntelIOMMUState {
     QLIST_HEAD(, VTDIOTLBEntry) iotlb_free;
     GPtrArray *iotlb_chunks;
     GHashTable *iotlb_domains;      /* each domain's entries, by id */
-    uint32_t iotlb_gen;             /* bumped whenever entries go away */
+    /*
+     * Bumped whenever IOTLB entries go away and whenever cached context
+     * entries are invalidated: the requesters' last hits (VTDAddressSpace)
+     * are valid while it stays.
+     */
+    uint32_t iotlb_gen;
     unsigned iotlb_level_entries[4]; /* entries per leaf level (1-3) */
     void *last_domain;              /* the domain of the last fill ... */
     uint16_t last_domain_id;        /* ... and its id */
@@ -219,6 +224,8 @@ struct IntelIOMMUState {
     struct {
         uint64_t context_hits, context_misses;
         uint64_t iotlb_hits, iotlb_misses;
+        /* vtd_translate()'s fast path: a context and an IOTLB hit each */
+        uint64_t last_hits;
         uint64_t shadow_maps, shadow_unmaps;    /* caching-mode events */
     } stats;
 
