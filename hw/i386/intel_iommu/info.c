@@ -154,11 +154,12 @@ static void vtd_info_caches(GString *out, IntelIOMMUState *s)
                            s->stats.context_hits + s->stats.last_hits,
                            s->stats.context_misses);
     g_string_append_printf(out, "IOTLB: %u entries (4K %u, 2M %u, 1G %u), %"
-                           PRIu64 " hits, %" PRIu64 " misses\n",
+                           PRIu64 " hits (%" PRIu64 " on the requester's "
+                           "last translation), %" PRIu64 " misses\n",
                            s->iotlb_count, s->iotlb_level_entries[1],
                            s->iotlb_level_entries[2], s->iotlb_level_entries[3],
                            s->stats.iotlb_hits + s->stats.last_hits,
-                           s->stats.iotlb_misses);
+                           s->stats.last_hits, s->stats.iotlb_misses);
     if (vtd_gsts(s, R_GSTS_SIRTP_MASK)) {
         g_string_append_printf(out, "Interrupt entry cache: %lu of %u "
                                "entries\n",
