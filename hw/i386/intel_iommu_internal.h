@@ -191,8 +191,6 @@ bool vtd_walk_range(IntelIOMMUState *s, const VTDContext *ctx,
  * a domain: a 4 KiB page or a whole superpage, as the walk found it.
  */
 struct VTDIOTLBEntry {
-    struct rcu_head rcu;            /* reclaimed after readers are gone */
-    IntelIOMMUState *owner;
     uint64_t page;                  /* iova >> 12, aligned to the level */
     uint32_t pasid;                 /* 0 for RID_PASID and legacy mode */
     uint16_t did;

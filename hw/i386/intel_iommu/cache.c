@@ -100,7 +100,6 @@ static VTDIOTLBEntry *vtd_iotlb_entry_alloc(IntelIOMMUState *s)
 
         g_ptr_array_add(s->iotlb_chunks, chunk);
         for (i = 0; i < VTD_IOTLB_CHUNK; i++) {
-            chunk[i].owner = s;
             QLIST_INSERT_HEAD(&s->iotlb_free, &chunk[i], hash_link);
         }
         e = QLIST_FIRST(&s->iotlb_free);
@@ -109,20 +108,63 @@ static VTDIOTLBEntry *vtd_iotlb_entry_alloc(IntelIOMMUState *s)
     return e;
 }
 
-/* RCU callback: no lockless reader can hold the entry any more. */
-static void vtd_iotlb_entry_reclaim(struct rcu_head *head)
+/* Generations skip 0, which marks an empty slot in a requester. */
+static void vtd_bump_gen(uint32_t *gen)
 {
-    VTDIOTLBEntry *e = container_of(head, VTDIOTLBEntry, rcu);
-    IntelIOMMUState *s = e->owner;
+    qatomic_set(gen, *gen + 1 ? *gen + 1 : 1);
+}
 
-    QEMU_LOCK_GUARD(&s->lock);
-    QLIST_INSERT_HEAD(&s->iotlb_free, e, hash_link);
+/*
+ * The entries one invalidation removed, returned to the free list
+ * together: one RCU callback per invalidation, not per entry (the RCU
+ * thread runs its callbacks under the BQL, and a lazy-mode guest's flush
+ * drops hundreds of entries at a time).
+ */
+typedef struct VTDIOTLBRetired {
+    struct rcu_head rcu;
+    IntelIOMMUState *owner;
+    QLIST_HEAD(, VTDIOTLBEntry) entries;
+} VTDIOTLBRetired;
+
+/* RCU callback: no lockless reader can hold the entries any more. */
+static void vtd_iotlb_reclaim(VTDIOTLBRetired *batch)
+{
+    IntelIOMMUState *s = batch->owner;
+    VTDIOTLBEntry *e, *next;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        QLIST_FOREACH_SAFE(e, &batch->entries, hash_link, next) {
+            QLIST_REMOVE(e, hash_link);
+            QLIST_INSERT_HEAD(&s->iotlb_free, e, hash_link);
+        }
+    }
+    g_free(batch);
+}
+
+/*
+ * After entries went away: the requesters' last hits are stale, and the
+ * entries go back to the free list once no lockless reader can hold them.
+ */
+static void vtd_iotlb_removed(IntelIOMMUState *s)
+{
+    VTDIOTLBRetired *batch;
+
+    vtd_bump_gen(&s->iotlb_gen);
+    if (QLIST_EMPTY(&s->iotlb_retiring)) {
+        return;
+    }
+    batch = g_new(VTDIOTLBRetired, 1);
+    batch->owner = s;
+    QLIST_INIT(&batch->entries);
+    QLIST_SWAP(&batch->entries, &s->iotlb_retiring, hash_link);
+    call_rcu(batch, vtd_iotlb_reclaim, rcu);
 }
 
 void vtd_cache_init(IntelIOMMUState *s)
 {
     qemu_rec_mutex_init(&s->lock);
     QLIST_INIT(&s->iotlb_free);
+    QLIST_INIT(&s->iotlb_retiring);
     s->iotlb_chunks = g_ptr_array_new_with_free_func(g_free);
     s->context_gen = 1;
     s->iotlb_gen = 1;
@@ -139,12 +181,6 @@ void vtd_cache_destroy(IntelIOMMUState *s)
     g_clear_pointer(&s->iotlb_buckets, g_free);
     g_clear_pointer(&s->iotlb_domains, g_hash_table_destroy);
     qemu_rec_mutex_destroy(&s->lock);
-}
-
-/* Generations skip 0, which marks an empty slot in a requester. */
-static void vtd_bump_gen(uint32_t *gen)
-{
-    qatomic_set(gen, *gen + 1 ? *gen + 1 : 1);
 }
 
 /* Drop everything; callers switch the address spaces afterwards. */
@@ -413,7 +449,10 @@ VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
     return NULL;
 }
 
-/* Unlink @e from everything; lockless readers may still hold it. */
+/*
+ * Unlink @e from everything; lockless readers may still hold it, so it
+ * waits on iotlb_retiring for the caller's vtd_iotlb_removed().
+ */
 static void vtd_iotlb_remove(IntelIOMMUState *s, VTDIOTLBDomain *dom,
                              VTDIOTLBEntry *e)
 {
@@ -424,7 +463,7 @@ static void vtd_iotlb_remove(IntelIOMMUState *s, VTDIOTLBDomain *dom,
     dom->tagged -= e->pasid != 0;
     s->iotlb_level_entries[e->level]--;
     s->iotlb_count--;
-    call_rcu1(&e->rcu, vtd_iotlb_entry_reclaim);
+    QLIST_INSERT_HEAD(&s->iotlb_retiring, e, hash_link);
 }
 
 VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
@@ -483,7 +522,7 @@ void vtd_iotlb_drop_locked(IntelIOMMUState *s, VTDIOTLBEntry *e)
     if (!dom->count) {
         vtd_iotlb_domain_drop(s, did);
     }
-    vtd_bump_gen(&s->iotlb_gen);
+    vtd_iotlb_removed(s);
 }
 
 static gboolean vtd_iotlb_drop_domain_entries(gpointer key, gpointer value,
@@ -506,7 +545,7 @@ void vtd_iotlb_invalidate_all(IntelIOMMUState *s)
     s->last_domain = NULL;
     g_hash_table_foreach_remove(s->iotlb_domains,
                                 vtd_iotlb_drop_domain_entries, s);
-    vtd_bump_gen(&s->iotlb_gen);
+    vtd_iotlb_removed(s);
 }
 
 /* Domain @did's entries, of @pasid only unless it is VTD_ANY_PASID. */
@@ -530,7 +569,7 @@ void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did,
     if (!dom->count) {
         vtd_iotlb_domain_drop(s, did);
     }
-    vtd_bump_gen(&s->iotlb_gen);
+    vtd_iotlb_removed(s);
 }
 
 /*
@@ -598,5 +637,5 @@ void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
     if (!dom->count) {
         vtd_iotlb_domain_drop(s, did);
     }
-    vtd_bump_gen(&s->iotlb_gen);
+    vtd_iotlb_removed(s);
 }

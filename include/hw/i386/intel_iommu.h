@@ -196,6 +196,7 @@ struct IntelIOMMUState {
      * period after they leave the IOTLB: a fill does not call malloc.
      */
     QLIST_HEAD(, VTDIOTLBEntry) iotlb_free;
+    QLIST_HEAD(, VTDIOTLBEntry) iotlb_retiring;     /* see vtd_iotlb_remove */
     GPtrArray *iotlb_chunks;
     GHashTable *iotlb_domains;      /* each domain's entries, by id */
     /*
