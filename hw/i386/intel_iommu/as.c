@@ -231,11 +231,12 @@ void vtd_address_spaces_init(IntelIOMMUState *s)
  * The IOMMU index of a request is its PASID: MemTxAttrs.pid, 1 to 255, of
  * a device that tags its DMA (requests with PASID); 0 for untagged DMA,
  * which goes through RID_PASID (PASID 0 as a PASID of its own would mean
- * the same entry here).
+ * the same entry here).  MEMTXATTRS_UNSPECIFIED has pid 0 as well, so
+ * every DMA pays for one field read only.
  */
 static int vtd_attrs_to_index(IOMMUMemoryRegion *iommu_mr, MemTxAttrs attrs)
 {
-    return attrs.unspecified ? 0 : attrs.pid;
+    return attrs.pid;
 }
 
 static int vtd_num_indexes(IOMMUMemoryRegion *iommu_mr)
