@@ -216,11 +216,16 @@ static inline const VTDContext *vtd_context_cached(IntelIOMMUState *s,
                   qatomic_read(&s->context_gen)) ? &vas->context : NULL;
 }
 
+static inline unsigned vtd_recent_hit_slot(hwaddr iova)
+{
+    return (iova >> VTD_PAGE_SHIFT) % VTD_RECENT_HITS;
+}
+
 /*
- * The IOTLB entry @vas's requests without PASID hit last, if it covers
- * @iova and nothing was invalidated since: iotlb_gen moves whenever IOTLB
- * entries go away and whenever cached context entries do, so a last hit
- * still belongs to the context entry and domain it was found under.
+ * An IOTLB entry covering @iova that @vas's requests without PASID hit
+ * lately, if nothing was invalidated since: iotlb_gen moves whenever
+ * IOTLB entries go away and whenever cached context entries do, so such
+ * a hit still belongs to the context entry and domain it was found under.
  */
 static inline VTDIOTLBEntry *vtd_iotlb_last_hit(IntelIOMMUState *s,
                                                 VTDAddressSpace *vas,
@@ -228,13 +233,17 @@ static inline VTDIOTLBEntry *vtd_iotlb_last_hit(IntelIOMMUState *s,
 {
     VTDIOTLBEntry *e;
 
-    /* The generation first: it is stored after the pointer. */
+    /* The generation first: it is stored after the pointers. */
     if (qatomic_load_acquire(&vas->last_hit_gen) !=
         qatomic_read(&s->iotlb_gen)) {
         return NULL;
     }
     e = qatomic_read(&vas->last_hit);
     if (likely(e && (iova ^ e->iova) <= e->mask)) {
+        return e;
+    }
+    e = qatomic_read(&vas->recent_hits[vtd_recent_hit_slot(iova)]);
+    if (e && (iova ^ e->iova) <= e->mask) {
         return e;
     }
     return NULL;

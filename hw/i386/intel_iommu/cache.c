@@ -410,11 +410,26 @@ static VTDIOTLBEntry *vtd_iotlb_find(IntelIOMMUState *s, uint16_t did,
     return NULL;
 }
 
+/* @e, which @iova hit, becomes @vas's last and one of its recent hits. */
 static void vtd_iotlb_set_last_hit(IntelIOMMUState *s, VTDAddressSpace *vas,
-                                   VTDIOTLBEntry *e)
+                                   hwaddr iova, VTDIOTLBEntry *e)
 {
-    /* The pointer before the generation: see vtd_iotlb_last_hit(). */
+    unsigned i;
+
+    if (vas->last_hit_gen != s->iotlb_gen) {
+        /*
+         * The others may be gone: no lockless reader may trust a slot
+         * until they are cleared (generations are never 0).
+         */
+        qatomic_set(&vas->last_hit_gen, 0);
+        smp_wmb();      /* the 0 is seen before any slot is changed */
+        for (i = 0; i < VTD_RECENT_HITS; i++) {
+            qatomic_set(&vas->recent_hits[i], NULL);
+        }
+    }
+    /* The pointers before the generation: see vtd_iotlb_last_hit(). */
     qatomic_set(&vas->last_hit, e);
+    qatomic_set(&vas->recent_hits[vtd_recent_hit_slot(iova)], e);
     qatomic_store_release(&vas->last_hit_gen, s->iotlb_gen);
 }
 
@@ -440,7 +455,7 @@ VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
         if (e) {
             s->stats.iotlb_hits++;
             if (!pasid) {
-                vtd_iotlb_set_last_hit(s, vas, e);
+                vtd_iotlb_set_last_hit(s, vas, iova, e);
             }
             return e;
         }
@@ -506,7 +521,7 @@ VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
     s->iotlb_level_entries[e->level]++;
     s->iotlb_count++;
     if (!pasid) {
-        vtd_iotlb_set_last_hit(s, vas, e);
+        vtd_iotlb_set_last_hit(s, vas, iova, e);
     }
     trace_vtd_iotlb_fill(did, pasid, e->iova, e->addr, e->level, e->perm);
     return e;

@@ -138,8 +138,9 @@ vtd_translate_traced_hit(VTDAddressSpace *vas, hwaddr addr,
 
 /*
  * IOMMUMemoryRegionClass.translate.  The common case, a request without
- * PASID that repeats the requester's last translation, is a few loads and
- * compares: vtd_iotlb_last_hit() vouches for the context entry too.
+ * PASID that repeats one of the requester's recent translations, is a few
+ * loads and compares: vtd_iotlb_last_hit() vouches for the context entry
+ * too.
  * Everything else goes the slow way; both ways end in a tail call or
  * return, so the fast path saves no registers.  @iommu_idx is the
  * request's PASID, 0 for none (see vtd_attrs_to_index()).

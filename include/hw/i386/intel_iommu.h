@@ -48,6 +48,7 @@ typedef struct VTDAddressSpace VTDAddressSpace;
 typedef struct VTDRegister VTDRegister;
 typedef struct VTDLastFault VTDLastFault;
 typedef struct VTDIOTLBEntry VTDIOTLBEntry;
+#define VTD_RECENT_HITS 8
 
 /* What a present context entry says (9.3), as the context cache keeps it. */
 typedef struct VTDContext {
@@ -106,8 +107,14 @@ struct VTDAddressSpace {
      * PASID -> VTDPasidContext, created on the first such request.
      */
     GHashTable *pasid_contexts;
-    /* The IOTLB entry this requester hit last, while iotlb_gen matches */
+    /*
+     * The IOTLB entries this requester's requests without PASID hit
+     * lately, valid while last_hit_gen is the unit's iotlb_gen: the last
+     * one, and one per page number modulo VTD_RECENT_HITS (a device's
+     * rings and buffers take turns).
+     */
     VTDIOTLBEntry *last_hit;
+    VTDIOTLBEntry *recent_hits[VTD_RECENT_HITS];
     uint32_t last_hit_gen;
 
     /* IOMMU notifiers registered on @iommu_mr (VFIO, vhost) */
