@@ -256,8 +256,21 @@ void vtd_cache_reset(IntelIOMMUState *s);
 /* The _locked functions are called with s->lock held. */
 int vtd_context_get(IntelIOMMUState *s, VTDAddressSpace *vas,
                     const VTDContext **ctx);
-int vtd_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
-                           const VTDContext **ctx);
+int vtd_context_fill_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
+                            const VTDContext **ctx);
+
+/* The context entry of @vas, from the cache or the tables. */
+static inline int vtd_context_get_locked(IntelIOMMUState *s,
+                                         VTDAddressSpace *vas,
+                                         const VTDContext **ctx)
+{
+    *ctx = vtd_context_cached(s, vas);
+    if (likely(*ctx)) {
+        s->stats.context_hits++;
+        return 0;
+    }
+    return vtd_context_fill_locked(s, vas, ctx);
+}
 int vtd_pasid_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
                                  uint32_t pasid, const VTDContext **ctx);
 void vtd_pasid_contexts_invalidate(IntelIOMMUState *s, uint16_t did,

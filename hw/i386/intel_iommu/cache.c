@@ -197,17 +197,12 @@ void vtd_cache_reset(IntelIOMMUState *s)
     memset(&s->stats, 0, sizeof(s->stats));
 }
 
-/* The context entry of @vas, from the cache or the tables. */
-int vtd_context_get_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
-                           const VTDContext **ctx)
+/* vtd_context_get_locked() when the context cache misses. */
+int vtd_context_fill_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
+                            const VTDContext **ctx)
 {
     int fault;
 
-    *ctx = vtd_context_cached(s, vas);
-    if (*ctx) {
-        s->stats.context_hits++;
-        return 0;
-    }
     s->stats.context_misses++;
     fault = vtd_walk_context(s, vtd_address_space_bus(vas), vas->devfn,
                              &vas->context);
@@ -365,8 +360,8 @@ int vtd_context_get(IntelIOMMUState *s, VTDAddressSpace *vas,
     return vtd_context_get_locked(s, vas, ctx);
 }
 
-static VTDIOTLBDomain *vtd_iotlb_domain(IntelIOMMUState *s, uint16_t did,
-                                        bool create)
+static inline VTDIOTLBDomain *vtd_iotlb_domain(IntelIOMMUState *s,
+                                               uint16_t did, bool create)
 {
     VTDIOTLBDomain *dom;
 

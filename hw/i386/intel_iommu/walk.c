@@ -50,11 +50,9 @@ static const uint8_t *vtd_table_map(IntelIOMMUState *s, unsigned slot,
     return s->table_map[slot].host;
 }
 
-/*
- * Read @n (at most 8) quadwords of an entry at @addr, which entries'
- * alignment keeps within one page; false if there is no memory to read.
- */
-bool vtd_read_qwords(IntelIOMMUState *s, unsigned slot, hwaddr addr,
+/* vtd_read_qwords() where the page is not the one @slot read last. */
+static bool __attribute__((noinline))
+vtd_read_qwords_slow(IntelIOMMUState *s, unsigned slot, hwaddr addr,
                      uint64_t *q, unsigned n)
 {
     hwaddr page = addr & ~vtd_low_bits(VTD_PAGE_SHIFT);
@@ -78,6 +76,29 @@ bool vtd_read_qwords(IntelIOMMUState *s, unsigned slot, hwaddr addr,
         q[i] = le64_to_cpu(buf[i]);
     }
     return true;
+}
+
+/*
+ * Read @n (at most 8) quadwords of an entry at @addr, which entries'
+ * alignment keeps within one page; false if there is no memory to read.
+ * A walk mostly reads the pages its slots read last: that case has no
+ * stack frame of its own.
+ */
+bool vtd_read_qwords(IntelIOMMUState *s, unsigned slot, hwaddr addr,
+                     uint64_t *q, unsigned n)
+{
+    hwaddr page = addr & ~vtd_low_bits(VTD_PAGE_SHIFT);
+    const uint8_t *host = s->table_map[slot].host;
+
+    if (likely(host && s->table_map[slot].page == page &&
+               s->table_map_gen == qatomic_read(&s->memory_gen))) {
+        host += addr - page;
+        for (unsigned i = 0; i < n; i++) {
+            q[i] = ldq_le_p(host + 8 * i);
+        }
+        return true;
+    }
+    return vtd_read_qwords_slow(s, slot, addr, q, n);
 }
 
 /* A 64- or 128-bit entry (@hi NULL for 64). */
@@ -279,6 +300,8 @@ static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
 {
     unsigned level = ctx->levels;
     unsigned width = VTD_PAGE_SHIFT + level * VTD_SS_LEVEL_BITS;
+    /* Reserved at every level: address bits beyond the HAW. */
+    uint64_t rsvd = vtd_ss_reserved(s, 1, false);
     hwaddr table = ctx->table;
     bool readable = true, writable = true;
 
@@ -316,7 +339,8 @@ static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
             }
             leaf = true;
         }
-        if (pte & vtd_ss_reserved(s, level, leaf)) {
+        if (pte & (leaf && level > 1 ? vtd_ss_reserved(s, level, leaf) :
+                   rsvd)) {
             return VTD_FR_PAGE_TABLE_RESERVED;
         }
         if (leaf) {
