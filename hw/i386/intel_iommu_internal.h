@@ -140,7 +140,16 @@ typedef struct VTDTranslation {
      * entry allows reads only and a write walks again to set the bit.
      */
     bool dirty_pending;
+    /*
+     * Second stage: a 4 KiB leaf whose line the walk read, and what the
+     * levels above it allow (for vtd_walk_second_stage_line()).
+     */
+    bool has_line;
+    IOMMUAccessFlags upper_perm;
 } VTDTranslation;
+
+/* Leaf entries per 64-byte line of a page table. */
+#define VTD_LINE_ENTRIES    8
 
 /* Slots of s->table_map: one per kind of table a walk reads. */
 #define VTD_TABLE_ROOT      0
@@ -156,8 +165,28 @@ bool vtd_read_qwords(IntelIOMMUState *s, unsigned slot, hwaddr addr,
 uint64_t vtd_haw_mask(IntelIOMMUState *s);
 int vtd_walk_context(IntelIOMMUState *s, uint8_t bus, uint8_t devfn,
                      VTDContext *ctx);
+/*
+ * @line: NULL, or room for VTD_LINE_ENTRIES entries, where a walk that
+ * ends in a 4 KiB leaf puts the 64-byte line of the table around it
+ * (out->has_line).
+ */
 int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
-                          uint64_t iova, bool is_write, VTDTranslation *out);
+                          uint64_t iova, bool is_write, VTDTranslation *out,
+                          uint64_t *line);
+unsigned vtd_walk_second_stage_line(IntelIOMMUState *s, uint64_t iova,
+                                    const VTDTranslation *t,
+                                    const uint64_t *line);
+
+/*
+ * What a 4 KiB leaf entry @pte of the line vtd_walk_second_stage() read
+ * for @t allows, with the levels above it (R and W are bits 0 and 1 of a
+ * second-stage entry, as IOMMU_RO and IOMMU_WO are).
+ */
+static inline IOMMUAccessFlags vtd_line_entry_perm(const VTDTranslation *t,
+                                                   uint64_t pte)
+{
+    return t->upper_perm & pte & (R_SSPTE_R_MASK | R_SSPTE_W_MASK);
+}
 int vtd_walk_first_stage(IntelIOMMUState *s, const VTDContext *ctx,
                          uint64_t iova, bool is_write, VTDTranslation *out);
 /* The reason for an access @ctx's translation does not permit. */
@@ -281,6 +310,8 @@ void vtd_rid_pasid_cache_invalidate(IntelIOMMUState *s, uint16_t did);
 VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
                                        uint32_t pasid, hwaddr iova);
+bool vtd_iotlb_cached_locked(IntelIOMMUState *s, uint16_t did,
+                             uint32_t pasid, hwaddr iova);
 VTDIOTLBEntry *vtd_iotlb_insert_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
                                        uint32_t pasid, hwaddr iova,

@@ -830,6 +830,15 @@ static void dma_env_stop(DmaEnv *env)
     qtest_quit(env->qts);
 }
 
+static void assert_contains(const char *text, const char *what)
+{
+    if (!strstr(text, what)) {
+        g_test_message("'%s' not in the output:", what);
+        g_test_message("%s", text);
+    }
+    g_assert(strstr(text, what));
+}
+
 static void fill_pattern(QTestState *qts, uint64_t pa, uint8_t seed)
 {
     uint8_t buf[XFER];
@@ -1204,6 +1213,7 @@ static void test_queue_reserved_bits(void)
 /* ---- caches -------------------------------------------------------------- */
 
 #define PA_SRC2             0x480000ULL     /* the second source page */
+#define PA_SRC3             0x440000ULL     /* a third source page */
 #define DID_EDU             1
 
 /* The seed of the data edu reads at @iova now (fill_pattern's first byte). */
@@ -1465,6 +1475,54 @@ static void check_context_invalidation(bool queued)
     qtest_writeb(env.qts, PA_DST, 0);
     edu_copy(&env, IOVA_SRC, IOVA_DST);
     g_assert_cmphex(qtest_readb(env.qts, PA_DST), ==, 0x22);
+    cache_env_stop(&env);
+}
+
+/*
+ * A miss on a 4 KiB page also caches the present, well-formed leaves of
+ * the same 64-byte line of the table (what a unit reading its tables a
+ * line at a time may do, 6.1), and nothing else: not entries that are not
+ * present (a page mapped later needs no invalidation), not entries with
+ * reserved bits (their access still faults), and with the permissions
+ * the entries give.
+ */
+static void test_iotlb_line_fill(void)
+{
+    const uint64_t line = IOVA_SRC + 8 * 4096;   /* a line of its own */
+    g_autofree char *info = NULL;
+    DmaEnv env;
+    QVTD *vtd = &env.vtd;
+
+    cache_env_start(&env, "", false);
+    fill_pattern(env.qts, PA_SRC3, 0x33);
+    qvtd_map(vtd, env.table, 4, line, PA_SRC, 1, true, false);
+    qvtd_map(vtd, env.table, 4, line + 0x1000, PA_SRC2, 1, true, false);
+    qvtd_map(vtd, env.table, 4, line + 0x2000, PA_SRC | (1ULL << 50), 1,
+             true, true);
+    qvtd_map(vtd, env.table, 4, line + 0x4000, PA_SRC, 1, true, false);
+    qvtd_map(vtd, env.table, 4, line + 0x7000, PA_SRC2, 1, true, true);
+    g_assert_cmphex(edu_reads(&env, line), ==, 0x11);
+    info = qtest_hmp(env.qts, "info intel-iommu");
+    assert_contains(info, "misses (3 more entries filled with them)");
+
+    /* Filled: a changed entry stays in use until it is invalidated. */
+    qvtd_map(vtd, env.table, 4, line + 0x1000, PA_SRC3, 1, true, false);
+    g_assert_cmphex(edu_reads(&env, line + 0x1000), ==, 0x22);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                          line + 0x1000, 0);
+    g_assert_cmphex(edu_reads(&env, line + 0x1000), ==, 0x33);
+    /* Not present then: mapped now, in use with no invalidation. */
+    qvtd_map(vtd, env.table, 4, line + 0x3000, PA_SRC3, 1, true, false);
+    g_assert_cmphex(edu_reads(&env, line + 0x3000), ==, 0x33);
+    /* Read-only: a write faults; read-write: a write goes through. */
+    edu_dma(env.qts, env.dev, env.bar, EDU_BUFFER, line + 0x4000, XFER,
+            true);
+    expect_fault(&env, line + 0x4000, VTD_FR_WRITE_DENIED, false);
+    edu_dma(env.qts, env.dev, env.bar, EDU_BUFFER, line + 0x7000, XFER,
+            true);
+    check_pattern(env.qts, PA_SRC2, 0x33);
+    /* Reserved bits: faults, as a walk of its own does. */
+    expect_read_fault(&env, line + 0x2000, VTD_FR_PAGE_TABLE_RESERVED);
     cache_env_stop(&env);
 }
 
@@ -2200,15 +2258,6 @@ static void test_migration_other_hardware(void)
 
 /* ---- observability ---------------------------------------------------- */
 
-static void assert_contains(const char *text, const char *what)
-{
-    if (!strstr(text, what)) {
-        g_test_message("'%s' not in the output:", what);
-        g_test_message("%s", text);
-    }
-    g_assert(strstr(text, what));
-}
-
 /*
  * `info intel-iommu` (and x-query-intel-iommu) shows what the guest set
  * up, each requester's context, the caches, and faults even after the
@@ -2565,7 +2614,7 @@ static void test_sm_first_stage(void)
     DmaEnv env;
     QVTDPasidEntry e = { .pgtt = VTD_PGTT_FIRST_STAGE, .did = 4,
                          .levels = 4 };
-    uint64_t src_pte, dst_pte, pml4e, big_pte;
+    uint64_t src_pte, dst_pte, pml4e, big_pte, next_pte;
     QVTDFault f;
 
     sm_env_start(&env, SM_FS_OPTS, &e);
@@ -2573,6 +2622,9 @@ static void test_sm_first_stage(void)
                           false, true);
     dst_pte = qvtd_fs_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1,
                           true, true);
+    /* The next page, in the same line of the table: untouched. */
+    next_pte = qvtd_fs_map(&env.vtd, env.table, 4, IOVA_SRC + 0x1000,
+                           PA_SRC2, 1, false, true);
     pml4e = env.table;              /* both IOVAs sit under entry 0 */
     fill_pattern(env.qts, PA_SRC, 0x66);
     edu_copy(&env, IOVA_SRC, IOVA_DST);
@@ -2580,6 +2632,7 @@ static void test_sm_first_stage(void)
     g_assert(!qvtd_fault_pop(&env.vtd, &f));
     g_assert(qtest_readq(env.qts, pml4e) & R_FSPTE_A_MASK);
     g_assert(qtest_readq(env.qts, src_pte) & R_FSPTE_A_MASK);
+    g_assert(!(qtest_readq(env.qts, next_pte) & R_FSPTE_A_MASK));
     g_assert(!(qtest_readq(env.qts, src_pte) & R_FSPTE_D_MASK));
     g_assert(qtest_readq(env.qts, dst_pte) & R_FSPTE_D_MASK);
 
@@ -2906,7 +2959,6 @@ static void test_sm_pasid_iotlb(void)
 }
 
 #define SM_PASID_OPTS       "x-scalable-mode=on,x-flts=on,x-pasid-mode=on"
-#define PA_SRC3             0x440000ULL     /* a third source page */
 
 static uint64_t edu_pasid_cmd(uint32_t pasid, bool to_ram)
 {
@@ -3118,6 +3170,7 @@ int main(int argc, char **argv)
                    test_iotlb_shared_domain);
     qtest_add_func("/intel-iommu/cache/iotlb-beyond-mamv",
                    test_iotlb_invalidation_beyond_mamv);
+    qtest_add_func("/intel-iommu/cache/line-fill", test_iotlb_line_fill);
     qtest_add_func("/intel-iommu/cache/context-registers",
                    test_context_invalidation_registers);
     qtest_add_func("/intel-iommu/cache/context-queue",

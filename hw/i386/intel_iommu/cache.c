@@ -428,6 +428,21 @@ static void vtd_iotlb_set_last_hit(IntelIOMMUState *s, VTDAddressSpace *vas,
     qatomic_store_release(&vas->last_hit_gen, s->iotlb_gen);
 }
 
+/* Whether the IOTLB translates @iova for @did and @pasid (no statistics). */
+bool vtd_iotlb_cached_locked(IntelIOMMUState *s, uint16_t did,
+                             uint32_t pasid, hwaddr iova)
+{
+    unsigned level;
+
+    for (level = 1; level <= VTD_IOTLB_MAX_LEVEL; level++) {
+        if (s->iotlb_level_entries[level] &&
+            vtd_iotlb_find(s, did, pasid, iova >> VTD_PAGE_SHIFT, level)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Only translations of requests without PASID become the requester's
  * last hit: vtd_translate()'s fast path serves those alone.

@@ -155,11 +155,13 @@ static void vtd_info_caches(GString *out, IntelIOMMUState *s)
                            s->stats.context_misses);
     g_string_append_printf(out, "IOTLB: %u entries (4K %u, 2M %u, 1G %u), %"
                            PRIu64 " hits (%" PRIu64 " on the requester's "
-                           "last translation), %" PRIu64 " misses\n",
+                           "recent translations), %" PRIu64 " misses (%"
+                           PRIu64 " more entries filled with them)\n",
                            s->iotlb_count, s->iotlb_level_entries[1],
                            s->iotlb_level_entries[2], s->iotlb_level_entries[3],
                            s->stats.iotlb_hits + s->stats.last_hits,
-                           s->stats.last_hits, s->stats.iotlb_misses);
+                           s->stats.last_hits, s->stats.iotlb_misses,
+                           s->stats.iotlb_line_fills);
     if (vtd_gsts(s, R_GSTS_SIRTP_MASK)) {
         g_string_append_printf(out, "Interrupt entry cache: %lu of %u "
                                "entries\n",

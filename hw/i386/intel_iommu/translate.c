@@ -29,6 +29,43 @@ static uint16_t vtd_requester_sid(VTDAddressSpace *vas)
 }
 
 /*
+ * A miss on a 4 KiB second-stage page: the other leaves in the same
+ * 64-byte line of its table enter the IOTLB too, where present, and the
+ * requester's recent hits, as a unit that reads its tables a cache line
+ * at a time may cache them (6.1: translations from present entries may be
+ * cached at any time; software invalidates what it changes).  A device
+ * going through a buffer of consecutive pages walks once per line.
+ * First-stage tables are left alone: caching would set their A flags.
+ */
+static void vtd_fill_line_locked(IntelIOMMUState *s, VTDAddressSpace *vas,
+                                 const VTDContext *ctx, hwaddr addr,
+                                 const VTDTranslation *t,
+                                 const uint64_t *line)
+{
+    unsigned more = vtd_walk_second_stage_line(s, addr, t, line);
+    hwaddr first = addr & ~vtd_low_bits(VTD_PAGE_SHIFT + 3);
+
+    QEMU_BUILD_BUG_ON(VTD_LINE_ENTRIES != 1 << 3);
+    while (more) {
+        unsigned i = ctz32(more);
+        hwaddr iova = first + ((hwaddr)i << VTD_PAGE_SHIFT);
+        VTDTranslation leaf = {
+            .addr = line[i] & R_SSPTE_ADDR_MASK,
+            .page_mask = vtd_low_bits(VTD_PAGE_SHIFT),
+            .perm = vtd_line_entry_perm(t, line[i]),
+            .level = 1,
+        };
+
+        more &= more - 1;
+        if (!vtd_iotlb_cached_locked(s, ctx->did, ctx->pasid, iova)) {
+            vtd_iotlb_insert_locked(s, vas, ctx->did, ctx->pasid, iova,
+                                    &leaf);
+            s->stats.iotlb_line_fills++;
+        }
+    }
+}
+
+/*
  * @pasid: VTD_NO_PASID for requests without PASID, else the request's.
  * The IOTLB tags translations with the PASID of the PASID entry that gave
  * them (RID_PASID, 0, for requests without PASID).
@@ -49,6 +86,8 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
     const VTDContext *ctx;
     VTDIOTLBEntry *hit;
     VTDTranslation t;
+    /* Written by the walk before it is read: no need to clear it. */
+    uint64_t line[VTD_LINE_ENTRIES] __attribute__((uninitialized));
     int fault;
 
     QEMU_LOCK_GUARD(&s->lock);
@@ -84,7 +123,7 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
     if (!hit) {
         fault = ctx->first_stage ?
                 vtd_walk_first_stage(s, ctx, addr, is_write, &t) :
-                vtd_walk_second_stage(s, ctx, addr, is_write, &t);
+                vtd_walk_second_stage(s, ctx, addr, is_write, &t, line);
         if (fault) {
             if (report && !ctx->fpd) {
                 vtd_fault_record(s, vtd_requester_sid(vas), pasid, addr,
@@ -92,6 +131,10 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
             }
             return entry;
         }
+        if (!ctx->first_stage && t.has_line) {
+            vtd_fill_line_locked(s, vas, ctx, addr, &t, line);
+        }
+        /* Last, so that it is the requester's last hit. */
         hit = vtd_iotlb_insert_locked(s, vas, ctx->did, ctx->pasid, addr,
                                       &t);
     }

@@ -294,17 +294,24 @@ int vtd_access_denied(const VTDContext *ctx, bool is_write)
                         VTD_FR_READ_DENIED);
 }
 
+/*
+ * @line: see vtd_walk_second_stage(); NULL where the caller does not
+ * want it.
+ */
 static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
                                         const VTDContext *ctx, uint64_t iova,
-                                        bool is_write, VTDTranslation *out)
+                                        bool is_write, VTDTranslation *out,
+                                        uint64_t *line)
 {
     unsigned level = ctx->levels;
     unsigned width = VTD_PAGE_SHIFT + level * VTD_SS_LEVEL_BITS;
+    IOMMUAccessFlags upper_perm = IOMMU_RW;
     /* Reserved at every level: address bits beyond the HAW. */
     uint64_t rsvd = vtd_ss_reserved(s, 1, false);
     hwaddr table = ctx->table;
     bool readable = true, writable = true;
 
+    out->has_line = false;
     RCU_READ_LOCK_GUARD();
     /* 3.6: the input address must fit the width the context selects. */
     if (width < 64 && (iova >> MIN(width, s->aw_bits))) {
@@ -318,8 +325,16 @@ static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
         uint64_t pte;
         bool leaf;
 
-        if (!vtd_read_entry(s, VTD_TABLE_LEVEL(level), table + index * 8,
-                            &pte, NULL)) {
+        if (level == 1 && line) {
+            /* The leaf with the line around it: one read. */
+            if (!vtd_read_qwords(s, VTD_TABLE_LEVEL(1),
+                                 table + (index & ~(VTD_LINE_ENTRIES - 1)) *
+                                 8, line, VTD_LINE_ENTRIES)) {
+                return VTD_FR_PAGE_TABLE_INVALID;
+            }
+            pte = line[index % VTD_LINE_ENTRIES];
+        } else if (!vtd_read_entry(s, VTD_TABLE_LEVEL(level),
+                                   table + index * 8, &pte, NULL)) {
             return VTD_FR_PAGE_TABLE_INVALID;
         }
         trace_vtd_walk_level(iova, level, pte);
@@ -350,8 +365,13 @@ static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
             out->perm = (readable ? IOMMU_RO : 0) |
                         (writable ? IOMMU_WO : 0);
             out->level = level;
+            if (level == 1 && line) {
+                out->has_line = true;
+                out->upper_perm = upper_perm;
+            }
             break;
         }
+        upper_perm = (readable ? IOMMU_RO : 0) | (writable ? IOMMU_WO : 0);
         table = FIELD_EX64(pte, SSPTE, ADDR) << VTD_PAGE_SHIFT;
         level--;
     }
@@ -360,12 +380,36 @@ static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
 }
 
 int vtd_walk_second_stage(IntelIOMMUState *s, const VTDContext *ctx,
-                          uint64_t iova, bool is_write, VTDTranslation *out)
+                          uint64_t iova, bool is_write, VTDTranslation *out,
+                          uint64_t *line)
 {
-    int fault = vtd_walk_second_stage_legacy(s, ctx, iova, is_write, out);
+    int fault = vtd_walk_second_stage_legacy(s, ctx, iova, is_write, out,
+                                             line);
 
     out->dirty_pending = false;
     return fault ? vtd_ss_fault(ctx, fault) : 0;
+}
+
+QEMU_BUILD_BUG_ON(R_SSPTE_R_MASK != (uint64_t)IOMMU_RO ||
+                  R_SSPTE_W_MASK != (uint64_t)IOMMU_WO);
+
+/*
+ * After vtd_walk_second_stage() found @t for @iova, a 4 KiB leaf in
+ * @line: the other leaves of the line that a walk would find present and
+ * well-formed, as a mask of their indexes in @line.
+ */
+unsigned vtd_walk_second_stage_line(IntelIOMMUState *s, uint64_t iova,
+                                    const VTDTranslation *t,
+                                    const uint64_t *line)
+{
+    uint64_t rsvd = vtd_ss_reserved(s, 1, true);
+    unsigned i, found = 0;
+
+    assert(t->has_line);
+    for (i = 0; i < VTD_LINE_ENTRIES; i++) {
+        found |= (vtd_line_entry_perm(t, line[i]) && !(line[i] & rsvd)) << i;
+    }
+    return found & ~(1u << ((iova >> VTD_PAGE_SHIFT) % VTD_LINE_ENTRIES));
 }
 
 /* Reserved bits of a first-stage entry at @level (3.5, IA-32e paging). */
@@ -404,7 +448,8 @@ static int vtd_nested_gpa(IntelIOMMUState *s, const VTDContext *ctx,
         .levels = ctx->ss_levels,
         .table = ctx->ss_table,
     };
-    int fault = vtd_walk_second_stage_legacy(s, &ss, gpa, is_write, t);
+    int fault = vtd_walk_second_stage_legacy(s, &ss, gpa, is_write, t,
+                                             NULL);
 
     if (!fault && !(t->perm & (is_write ? IOMMU_WO : IOMMU_RO))) {
         fault = is_write ? VTD_FR_WRITE_DENIED : VTD_FR_READ_DENIED;

@@ -232,6 +232,7 @@ struct IntelIOMMUState {
     struct {
         uint64_t context_hits, context_misses;
         uint64_t iotlb_hits, iotlb_misses;
+        uint64_t iotlb_line_fills;  /* entries filled next to a miss */
         /* vtd_translate()'s fast path: a context and an IOTLB hit each */
         uint64_t last_hits;
         uint64_t shadow_maps, shadow_unmaps;    /* caching-mode events */
