@@ -14,7 +14,9 @@ Costs per operation come from two runs that differ only in the measured
 operations, so set-up work cancels out.
 
 Benchmarks (see issue "make bench"):
-  1 translation: one DMA with an IOTLB hit, with a miss, without IOMMU
+  1 translation: one DMA with an IOTLB hit, with a miss, without IOMMU;
+    and the first DMA to each of consecutive pages (ours fills the IOTLB
+    a 64-byte line of the leaf table at a time)
   2 capacity: DMA over working sets of 64 .. 64K pages, second pass
   3 invalidation: page-selective and domain-selective invalidations
     with 64 .. 16K cached entries, through registers and the queue
@@ -84,8 +86,9 @@ def edu_dma(c, iova):
     c.add('clock_step 101000000')
 
 
-def tables_setup(c, pages, iommu=True):
-    """Map IOVA page i (i < pages) to TARGET and enable translation."""
+def tables_setup(c, pages, iommu=True, stride=1):
+    """Map IOVA page i (i < pages, a multiple of @stride) to TARGET and
+    enable translation."""
     if not iommu:
         return
     ntables = (pages + 511) // 512
@@ -108,7 +111,8 @@ def tables_setup(c, pages, iommu=True):
                       for i in range(j * 512, min(ntables, j * 512 + 512))])
     for i, t in enumerate(l1_tables):
         n = min(512, pages - i * 512)
-        c.write_page(t, [TARGET | rw] * n)
+        c.write_page(t, [TARGET | rw if j % stride == 0 else 0
+                         for j in range(n)])
     c.writeq(VTD + 0x20, ROOT)
     c.writel(VTD + 0x18, 0x40000000)     # SRTP
     c.writel(VTD + 0x18, 0x80000000)     # TE
@@ -220,15 +224,22 @@ def bench_translation(runner, build, rounds):
     if build == 'none':
         return res
 
-    def miss(n):
-        c = Commands()
-        edu_setup(c)
-        tables_setup(c, rounds)
-        for i in range(n):
-            edu_dma(c, i * PAGE)        # each page once: always a miss
-        return c
-    res['miss'] = per_op(runner, build, miss, rounds, True,
+    # Each page once: always a miss.  Isolated pages, one per 64-byte
+    # line of the leaf table, so that ours walks for every one of them;
+    # then consecutive pages, of which ours walks one per line.
+    def miss(stride):
+        def make(n):
+            c = Commands()
+            edu_setup(c)
+            tables_setup(c, rounds * stride, True, stride)
+            for i in range(n):
+                edu_dma(c, i * stride * PAGE)
+            return c
+        return make
+    res['miss'] = per_op(runner, build, miss(8), rounds, True,
                          'address_space_rw')
+    res['first'] = per_op(runner, build, miss(1), rounds, True,
+                          'address_space_rw')
     return res
 
 
@@ -322,6 +333,9 @@ def bench1(runner, row, rounds):
         {b: t[b]['hit'] for b in t})
     row('1-translation', 'IOTLB miss (instr/DMA)',
         {'ours': t['ours']['miss'], 'stock': t['stock']['miss'],
+         'none': t['none']['hit']})
+    row('1-translation', 'first touch, seq. pages',
+        {'ours': t['ours']['first'], 'stock': t['stock']['first'],
          'none': t['none']['hit']})
 
 
