@@ -227,6 +227,7 @@ struct VTDIOTLBEntry {
     IOMMUAccessFlags perm;
     IOMMUAccessFlags denied;        /* IOMMU_RW & ~perm, for the fast path */
     bool dirty_pending;             /* see VTDTranslation */
+    bool retired;                   /* out of the IOTLB, see cache.c */
     uint64_t mask;                  /* offset bits within the page */
     hwaddr iova;                    /* first input address */
     hwaddr addr;                    /* first output address */
@@ -252,9 +253,10 @@ static inline unsigned vtd_recent_hit_slot(hwaddr iova)
 
 /*
  * An IOTLB entry covering @iova that @vas's requests without PASID hit
- * lately, if nothing was invalidated since: iotlb_gen moves whenever
- * IOTLB entries go away and whenever cached context entries do, so such
- * a hit still belongs to the context entry and domain it was found under.
+ * lately.  Entries leaving the IOTLB are cleared from the requesters'
+ * slots (vtd_iotlb_removed()), and iotlb_gen moves whenever cached
+ * context entries go, so such a hit is still in the IOTLB and belongs to
+ * the context entry and domain it was found under.
  */
 static inline VTDIOTLBEntry *vtd_iotlb_last_hit(IntelIOMMUState *s,
                                                 VTDAddressSpace *vas,

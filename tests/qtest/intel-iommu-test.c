@@ -1526,6 +1526,64 @@ static void test_iotlb_line_fill(void)
     cache_env_stop(&env);
 }
 
+/* edu reads @iova into its buffer, with no other access. */
+static void edu_fetch(DmaEnv *env, uint64_t iova)
+{
+    edu_dma(env->qts, env->dev, env->bar, iova, EDU_BUFFER, XFER, false);
+}
+
+/* What edu_fetch() got: the buffer's first byte, through IOVA_DST. */
+static uint8_t edu_fetched(DmaEnv *env)
+{
+    qtest_writeb(env->qts, PA_DST, 0);
+    edu_dma(env->qts, env->dev, env->bar, EDU_BUFFER, IOVA_DST, XFER, true);
+    return qtest_readb(env->qts, PA_DST);
+}
+
+/*
+ * The requester's recent translations (vtd_translate()'s fast path) go
+ * with the IOTLB entries they came from: a page-selective invalidation
+ * drops a page from them whether it was the last one used or not, and
+ * leaves the others in use.
+ */
+static void test_recent_hits_invalidation(void)
+{
+    const uint64_t next = IOVA_SRC + 0x1000;
+    DmaEnv env;
+    QVTD *vtd = &env.vtd;
+
+    cache_env_start(&env, "", false);
+    fill_pattern(env.qts, PA_SRC3, 0x33);
+    qvtd_map(vtd, env.table, 4, next, PA_SRC2, 1, true, false);
+
+    /* The last one. */
+    edu_fetch(&env, IOVA_SRC);
+    remap_source(&env, PA_SRC3);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU, IOVA_SRC,
+                          0);
+    edu_fetch(&env, IOVA_SRC);
+    g_assert_cmphex(edu_fetched(&env), ==, 0x33);
+
+    /* One before the last (another line, so that it is a miss). */
+    qvtd_map(vtd, env.table, 4, IOVA_SRC + 0x9000, PA_SRC2, 1, true, false);
+    edu_fetch(&env, IOVA_SRC);
+    edu_fetch(&env, IOVA_SRC + 0x9000);
+    remap_source(&env, PA_SRC);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU, IOVA_SRC,
+                          0);
+    edu_fetch(&env, IOVA_SRC);
+    g_assert_cmphex(edu_fetched(&env), ==, 0x11);
+
+    /* Filled with the line: not invalidated, still in use. */
+    qvtd_map(vtd, env.table, 4, next, PA_SRC3, 1, true, false);
+    edu_fetch(&env, next);
+    g_assert_cmphex(edu_fetched(&env), ==, 0x22);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DOMAIN, DID_EDU, 0, 0);
+    edu_fetch(&env, next);
+    g_assert_cmphex(edu_fetched(&env), ==, 0x33);
+    cache_env_stop(&env);
+}
+
 static void test_context_invalidation_registers(void)
 {
     check_context_invalidation(false);
@@ -3171,6 +3229,8 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/cache/iotlb-beyond-mamv",
                    test_iotlb_invalidation_beyond_mamv);
     qtest_add_func("/intel-iommu/cache/line-fill", test_iotlb_line_fill);
+    qtest_add_func("/intel-iommu/cache/recent-hits",
+                   test_recent_hits_invalidation);
     qtest_add_func("/intel-iommu/cache/context-registers",
                    test_context_invalidation_registers);
     qtest_add_func("/intel-iommu/cache/context-queue",

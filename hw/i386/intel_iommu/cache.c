@@ -105,6 +105,7 @@ static VTDIOTLBEntry *vtd_iotlb_entry_alloc(IntelIOMMUState *s)
         e = QLIST_FIRST(&s->iotlb_free);
     }
     QLIST_REMOVE(e, hash_link);
+    e->retired = false;
     return e;
 }
 
@@ -142,16 +143,38 @@ static void vtd_iotlb_reclaim(VTDIOTLBRetired *batch)
 }
 
 /*
- * After entries went away: the requesters' last hits are stale, and the
- * entries go back to the free list once no lockless reader can hold them.
+ * After entries went away: the requesters forget them as recent hits,
+ * and they go back to the free list once no lockless reader can hold
+ * them.  Only the slots that held them are cleared, so that a strict-mode
+ * guest's invalidation of one buffer leaves every device's rings and
+ * queues on the fast path.
  */
 static void vtd_iotlb_removed(IntelIOMMUState *s)
 {
     VTDIOTLBRetired *batch;
+    VTDAddressSpace *vas;
+    unsigned i;
 
-    vtd_bump_gen(&s->iotlb_gen);
     if (QLIST_EMPTY(&s->iotlb_retiring)) {
         return;
+    }
+    QLIST_FOREACH(vas, &s->as_list, next) {
+        /*
+         * Stale slots are never read, nor cleared here: they may point at
+         * entries recycled since.  Current ones point at IOTLB entries,
+         * some of them leaving now.
+         */
+        if (vas->last_hit_gen != s->iotlb_gen) {
+            continue;
+        }
+        if (vas->last_hit && vas->last_hit->retired) {
+            qatomic_set(&vas->last_hit, NULL);
+        }
+        for (i = 0; i < VTD_RECENT_HITS; i++) {
+            if (vas->recent_hits[i] && vas->recent_hits[i]->retired) {
+                qatomic_set(&vas->recent_hits[i], NULL);
+            }
+        }
     }
     batch = g_new(VTDIOTLBRetired, 1);
     batch->owner = s;
@@ -188,6 +211,7 @@ void vtd_cache_flush(IntelIOMMUState *s)
 {
     QEMU_LOCK_GUARD(&s->lock);
     vtd_bump_gen(&s->context_gen);
+    vtd_bump_gen(&s->iotlb_gen);
     vtd_iotlb_invalidate_all(s);
 }
 
@@ -488,6 +512,7 @@ static void vtd_iotlb_remove(IntelIOMMUState *s, VTDIOTLBDomain *dom,
     dom->tagged -= e->pasid != 0;
     s->iotlb_level_entries[e->level]--;
     s->iotlb_count--;
+    e->retired = true;
     QLIST_INSERT_HEAD(&s->iotlb_retiring, e, hash_link);
 }
 

@@ -207,9 +207,9 @@ struct IntelIOMMUState {
     GPtrArray *iotlb_chunks;
     GHashTable *iotlb_domains;      /* each domain's entries, by id */
     /*
-     * Bumped whenever IOTLB entries go away and whenever cached context
-     * entries are invalidated: the requesters' last hits (VTDAddressSpace)
-     * are valid while it stays.
+     * Bumped whenever cached context entries are invalidated: the
+     * requesters' recent hits (VTDAddressSpace) are valid while it stays.
+     * IOTLB entries that go away are cleared from them one by one.
      */
     uint32_t iotlb_gen;
     unsigned iotlb_level_entries[4]; /* entries per leaf level (1-3) */
