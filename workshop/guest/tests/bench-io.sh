@@ -10,7 +10,8 @@
 #     (tools/net-bench.c); rates from the NIC's counters.
 # vtdbenchsecs=S sets each measurement's length (default 5 s).
 # vtdprofile=1 (with the kernel's profile=N) also prints where the guest
-# kernel spent each measurement (tools/kprofile.c).
+# kernel spent each measurement (tools/kprofile.c): the 15 busiest
+# functions, or the N busiest with vtdprofile=N.
 # FAILS only if a measurement fails, or on a DMAR fault.
 # shellcheck source=../rootfs/usr/lib/vtd/common.sh
 . /usr/lib/vtd/common.sh
@@ -19,7 +20,7 @@ secs=$(vtd_arg vtdbenchsecs)
 [ -n "$secs" ] || secs=5
 profile=$(vtd_arg vtdprofile)
 prof_start() { [ -z "$profile" ] || kprofile reset || fail "no kernel profile"; }
-prof_end() { [ -z "$profile" ] || kprofile "$1" 15; }
+prof_end() { [ -z "$profile" ] || kprofile "$1" "$([ "$profile" -gt 1 ] && echo "$profile" || echo 15)"; }
 dmesg -c > /dev/null
 
 section "disks"
