@@ -28,6 +28,18 @@ static uint16_t vtd_requester_sid(VTDAddressSpace *vas)
     return VTD_SID(vtd_address_space_bus(vas), vas->devfn);
 }
 
+/* What the memory core gets for a translation the IOTLB holds. */
+static inline IOMMUTLBEntry vtd_iotlb_result(const VTDIOTLBEntry *hit)
+{
+    return (IOMMUTLBEntry) {
+        .target_as = &address_space_memory,
+        .iova = hit->iova,
+        .translated_addr = hit->addr,
+        .addr_mask = hit->mask,
+        .perm = hit->perm,
+    };
+}
+
 /*
  * A miss on a 4 KiB second-stage page: the other leaves in the same
  * 64-byte line of its table enter the IOTLB too, where present, and the
@@ -152,11 +164,7 @@ static IOMMUTLBEntry vtd_translate_slow(VTDAddressSpace *vas, hwaddr addr,
         }
         return entry;
     }
-    entry.iova = hit->iova;
-    entry.translated_addr = hit->addr;
-    entry.addr_mask = hit->mask;
-    entry.perm = hit->perm;
-    return entry;
+    return vtd_iotlb_result(hit);
 }
 
 /*
@@ -170,22 +178,15 @@ vtd_translate_traced_hit(VTDAddressSpace *vas, hwaddr addr,
     trace_vtd_translate(vtd_requester_sid(vas), hit->did, addr,
                         hit->addr | (addr & hit->mask), hit->level,
                         hit->perm);
-    return (IOMMUTLBEntry) {
-        .target_as = &address_space_memory,
-        .iova = hit->iova,
-        .translated_addr = hit->addr,
-        .addr_mask = hit->mask,
-        .perm = hit->perm,
-    };
+    return vtd_iotlb_result(hit);
 }
 
 /*
  * IOMMUMemoryRegionClass.translate.  The common case, a request without
  * PASID that repeats one of the requester's recent translations, is a few
  * loads and compares: vtd_iotlb_last_hit() vouches for the context entry
- * too.
- * Everything else goes the slow way; both ways end in a tail call or
- * return, so the fast path saves no registers.  @iommu_idx is the
+ * too.  Everything else goes the slow way; both ways end in a tail call
+ * or return, so the fast path saves no registers.  @iommu_idx is the
  * request's PASID, 0 for none (see vtd_attrs_to_index()).
  */
 IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
@@ -206,11 +207,5 @@ IOMMUTLBEntry vtd_translate(IOMMUMemoryRegion *iommu_mr, hwaddr addr,
     if (trace_event_get_state_backends(TRACE_VTD_TRANSLATE)) {
         return vtd_translate_traced_hit(vas, addr, hit);
     }
-    return (IOMMUTLBEntry) {
-        .target_as = &address_space_memory,
-        .iova = hit->iova,
-        .translated_addr = hit->addr,
-        .addr_mask = hit->mask,
-        .perm = hit->perm,
-    };
+    return vtd_iotlb_result(hit);
 }
