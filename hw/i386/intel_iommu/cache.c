@@ -452,19 +452,31 @@ static void vtd_iotlb_set_last_hit(IntelIOMMUState *s, VTDAddressSpace *vas,
     qatomic_store_release(&vas->last_hit_gen, s->iotlb_gen);
 }
 
+/* The entry translating @iova for @did and @pasid, at any page size. */
+static VTDIOTLBEntry *vtd_iotlb_find_any(IntelIOMMUState *s, uint16_t did,
+                                         uint32_t pasid, hwaddr iova)
+{
+    VTDIOTLBEntry *e;
+    unsigned level;
+
+    for (level = 1; level <= VTD_IOTLB_MAX_LEVEL; level++) {
+        /* Most domains use one page size: skip the others. */
+        if (!s->iotlb_level_entries[level]) {
+            continue;
+        }
+        e = vtd_iotlb_find(s, did, pasid, iova >> VTD_PAGE_SHIFT, level);
+        if (e) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
 /* Whether the IOTLB translates @iova for @did and @pasid (no statistics). */
 bool vtd_iotlb_cached_locked(IntelIOMMUState *s, uint16_t did,
                              uint32_t pasid, hwaddr iova)
 {
-    unsigned level;
-
-    for (level = 1; level <= VTD_IOTLB_MAX_LEVEL; level++) {
-        if (s->iotlb_level_entries[level] &&
-            vtd_iotlb_find(s, did, pasid, iova >> VTD_PAGE_SHIFT, level)) {
-            return true;
-        }
-    }
-    return false;
+    return vtd_iotlb_find_any(s, did, pasid, iova);
 }
 
 /*
@@ -475,27 +487,18 @@ VTDIOTLBEntry *vtd_iotlb_lookup_locked(IntelIOMMUState *s,
                                        VTDAddressSpace *vas, uint16_t did,
                                        uint32_t pasid, hwaddr iova)
 {
-    uint64_t pfn = iova >> VTD_PAGE_SHIFT;
-    VTDIOTLBEntry *e;
-    unsigned level;
+    /* vtd_translate() tried the recent hits already: go to the table. */
+    VTDIOTLBEntry *e = vtd_iotlb_find_any(s, did, pasid, iova);
 
-    /* vtd_translate() tried the last hit already: go to the table. */
-    for (level = 1; level <= VTD_IOTLB_MAX_LEVEL; level++) {
-        /* Most domains use one page size: skip the others. */
-        if (!s->iotlb_level_entries[level]) {
-            continue;
-        }
-        e = vtd_iotlb_find(s, did, pasid, pfn, level);
-        if (e) {
-            s->stats.iotlb_hits++;
-            if (!pasid) {
-                vtd_iotlb_set_last_hit(s, vas, iova, e);
-            }
-            return e;
-        }
+    if (!e) {
+        s->stats.iotlb_misses++;
+        return NULL;
     }
-    s->stats.iotlb_misses++;
-    return NULL;
+    s->stats.iotlb_hits++;
+    if (!pasid) {
+        vtd_iotlb_set_last_hit(s, vas, iova, e);
+    }
+    return e;
 }
 
 /*
