@@ -48,7 +48,12 @@ typedef struct VTDAddressSpace VTDAddressSpace;
 typedef struct VTDRegister VTDRegister;
 typedef struct VTDLastFault VTDLastFault;
 typedef struct VTDIOTLBEntry VTDIOTLBEntry;
-#define VTD_RECENT_HITS 8
+/*
+ * Recent IOTLB hits a requester keeps for the fast path: room for a
+ * multi-queue device's rings (a page or three per queue) besides the
+ * buffer pages that come and go.
+ */
+#define VTD_RECENT_HITS 32
 
 /* What a present context entry says (9.3), as the context cache keeps it. */
 typedef struct VTDContext {
