@@ -196,16 +196,23 @@ void qvtd_map(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
     qtest_writeq(vtd->qts, qvtd_pte_addr(table, leaf_level, iova), pte);
 }
 
+uint64_t qvtd_entry_addr(QVTD *vtd, uint64_t table, unsigned levels,
+                         uint64_t iova, unsigned level)
+{
+    unsigned l;
+
+    for (l = levels; l > level; l--) {
+        table = qtest_readq(vtd->qts, qvtd_pte_addr(table, l, iova)) &
+                R_SSPTE_ADDR_MASK;
+    }
+    return qvtd_pte_addr(table, level, iova);
+}
+
 void qvtd_unmap(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
                 unsigned leaf_level)
 {
-    unsigned level;
-
-    for (level = levels; level > leaf_level; level--) {
-        table = qtest_readq(vtd->qts, qvtd_pte_addr(table, level, iova)) &
-                R_SSPTE_ADDR_MASK;
-    }
-    qtest_writeq(vtd->qts, qvtd_pte_addr(table, leaf_level, iova), 0);
+    qtest_writeq(vtd->qts,
+                 qvtd_entry_addr(vtd, table, levels, iova, leaf_level), 0);
 }
 
 void qvtd_queue_enable(QVTD *vtd, bool wide)
@@ -267,13 +274,15 @@ unsigned qvtd_invalidate_context(QVTD *vtd, unsigned gran, uint16_t did,
     return FIELD_EX64(cmd, CCMD, CAIG);
 }
 
-unsigned qvtd_invalidate_iotlb(QVTD *vtd, unsigned gran, uint16_t did,
-                               uint64_t addr, unsigned am)
+static unsigned qvtd_invalidate_iotlb_ih(QVTD *vtd, unsigned gran,
+                                         uint16_t did, uint64_t addr,
+                                         unsigned am, bool ih)
 {
     uint32_t iro = FIELD_EX64(qvtd_readq(vtd, A_ECAP), ECAP, IRO) * 16;
     uint64_t cmd, iva;
 
     iva = FIELD_DP64(addr & R_IVA_ADDR_MASK, IVA, AM, am);
+    iva = FIELD_DP64(iva, IVA, IH, ih);
     if (vtd->queue) {
         cmd = FIELD_DP64(VTD_INV_IOTLB, INV_IOTLB, G, gran);
         cmd = FIELD_DP64(cmd, INV_IOTLB, DID, did);
@@ -287,6 +296,19 @@ unsigned qvtd_invalidate_iotlb(QVTD *vtd, unsigned gran, uint16_t did,
     cmd = qvtd_readq(vtd, iro + 8);
     g_assert(!(cmd & R_IOTLB_IVT_MASK));
     return FIELD_EX64(cmd, IOTLB, IAIG);
+}
+
+unsigned qvtd_invalidate_iotlb(QVTD *vtd, unsigned gran, uint16_t did,
+                               uint64_t addr, unsigned am)
+{
+    return qvtd_invalidate_iotlb_ih(vtd, gran, did, addr, am, false);
+}
+
+unsigned qvtd_invalidate_iotlb_leaves(QVTD *vtd, uint16_t did, uint64_t addr,
+                                      unsigned am)
+{
+    return qvtd_invalidate_iotlb_ih(vtd, VTD_GRAN_DEVICE_OR_PAGE, did, addr,
+                                    am, true);
 }
 
 bool qvtd_fault_pop(QVTD *vtd, QVTDFault *fault)

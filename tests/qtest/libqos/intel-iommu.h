@@ -92,6 +92,14 @@ void qvtd_set_context(QVTD *vtd, uint8_t bus, uint8_t devfn, uint16_t did,
 void qvtd_map(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
               uint64_t addr, unsigned leaf_level, bool read, bool write);
 
+/*
+ * The address of the entry at @level (1: 4 KiB leaves) on @iova's path
+ * through the @levels-deep second-stage table @table, whose entries above
+ * it must be present.
+ */
+uint64_t qvtd_entry_addr(QVTD *vtd, uint64_t table, unsigned levels,
+                         uint64_t iova, unsigned level);
+
 /* Clear the leaf entry that maps @iova (found by walking the tables). */
 void qvtd_unmap(QVTD *vtd, uint64_t table, unsigned levels, uint64_t iova,
                 unsigned leaf_level);
@@ -148,6 +156,9 @@ unsigned qvtd_invalidate_context(QVTD *vtd, unsigned gran, uint16_t did,
                                  uint16_t sid, unsigned fm);
 unsigned qvtd_invalidate_iotlb(QVTD *vtd, unsigned gran, uint16_t did,
                                uint64_t addr, unsigned am);
+/* Page-selective, with IH set: the guest changed only leaf entries. */
+unsigned qvtd_invalidate_iotlb_leaves(QVTD *vtd, uint16_t did, uint64_t addr,
+                                      unsigned am);
 
 /* Read and clear the oldest pending fault record; false if none. */
 bool qvtd_fault_pop(QVTD *vtd, QVTDFault *fault);
