@@ -280,6 +280,42 @@ static inline VTDIOTLBEntry *vtd_iotlb_last_hit(IntelIOMMUState *s,
     return NULL;
 }
 
+/*
+ * Paging-structure cache (6.2.4) of second-stage walks: the leaf table
+ * of a 2 MiB region, so that a miss next to an earlier one reads one
+ * entry instead of one per level.  Called with s->lock held.
+ */
+static inline VTDLeafTable *vtd_leaf_table_slot(IntelIOMMUState *s,
+                                                hwaddr root, uint64_t iova)
+{
+    uint64_t region = iova >> (VTD_PAGE_SHIFT + VTD_SS_LEVEL_BITS);
+
+    return &s->leaf_tables[(region ^ (root >> VTD_PAGE_SHIFT)) %
+                           VTD_LEAF_TABLES];
+}
+
+/* The cached leaf table for @iova under @root, or NULL. */
+static inline const VTDLeafTable *vtd_leaf_table_lookup(IntelIOMMUState *s,
+                                                        hwaddr root,
+                                                        unsigned levels,
+                                                        uint64_t iova)
+{
+    const VTDLeafTable *lt = vtd_leaf_table_slot(s, root, iova);
+
+    if (lt->gen == s->leaf_tables_gen && lt->root == root &&
+        lt->levels == levels &&
+        lt->region == iova >> (VTD_PAGE_SHIFT + VTD_SS_LEVEL_BITS)) {
+        return lt;
+    }
+    return NULL;
+}
+
+void vtd_leaf_table_fill(IntelIOMMUState *s, hwaddr root, unsigned levels,
+                         uint64_t iova, hwaddr table,
+                         IOMMUAccessFlags upper_perm);
+/* Forget every cached leaf table (paging structures may have changed). */
+void vtd_leaf_tables_invalidate(IntelIOMMUState *s);
+
 void vtd_cache_init(IntelIOMMUState *s);
 void vtd_cache_destroy(IntelIOMMUState *s);
 void vtd_cache_flush(IntelIOMMUState *s);
@@ -322,8 +358,10 @@ void vtd_iotlb_drop_locked(IntelIOMMUState *s, VTDIOTLBEntry *e);
 void vtd_iotlb_invalidate_all(IntelIOMMUState *s);
 void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did,
                                  uint32_t pasid);
+/* @leaves_only: the request's IH (only leaf entries changed). */
 void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
-                                uint32_t pasid, hwaddr addr, unsigned am);
+                                uint32_t pasid, hwaddr addr, unsigned am,
+                                bool leaves_only);
 
 /* IOMMU notifiers (intel_iommu/notify.c). */
 int vtd_notify_flag_changed(IOMMUMemoryRegion *iommu_mr,

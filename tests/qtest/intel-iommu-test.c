@@ -1310,6 +1310,22 @@ static void check_iotlb_invalidation(bool queued)
     cache_env_stop(&env);
 }
 
+/*
+ * dma_env_start() with a second edu at 00:05.0, which is returned,
+ * enabled, with its BAR in @bar2.
+ */
+static QPCIDevice *dma_env_start_two(DmaEnv *env, QPCIBar *bar2)
+{
+    QPCIDevice *dev2;
+
+    dma_env_start_with(env, "", 4, "-device edu,addr=05.0");
+    dev2 = qpci_device_find(env->pcibus, QPCI_DEVFN(5, 0));
+    g_assert(dev2);
+    qpci_device_enable(dev2);
+    *bar2 = qpci_iomap(dev2, 0, NULL);
+    return dev2;
+}
+
 /* edu_reads() through another edu device. */
 static uint8_t edu_reads_via(DmaEnv *env, QPCIDevice *dev, QPCIBar bar,
                              uint64_t iova)
@@ -1340,11 +1356,7 @@ static void test_iotlb_shared_domain(void)
     uint64_t table2;
     QVTDFault f;
 
-    dma_env_start_with(&env, "", 4, "-device edu,addr=05.0");
-    dev2 = qpci_device_find(env.pcibus, QPCI_DEVFN(5, 0));
-    g_assert(dev2);
-    qpci_device_enable(dev2);
-    bar2 = qpci_iomap(dev2, 0, NULL);
+    dev2 = dma_env_start_two(&env, &bar2);
     qvtd_queue_enable(&env.vtd, false);
     qvtd_set_context(&env.vtd, 0, EDU_DEVFN, DID_EDU, VTD_TT_UNTRANSLATED, 4,
                      env.table, false);
@@ -1582,6 +1594,149 @@ static void test_recent_hits_invalidation(void)
     edu_fetch(&env, next);
     g_assert_cmphex(edu_fetched(&env), ==, 0x33);
     cache_env_stop(&env);
+}
+
+/* Where the paging-structure cache tests read: page @k of IOVA_SRC's line. */
+#define PSC_PAGE(k)         (IOVA_SRC + (k) * 0x10000ULL)
+
+/* Point the level-2 entry of IOVA_SRC's region at @table (with R/W bits). */
+static void set_leaf_table(DmaEnv *env, uint64_t pde)
+{
+    qtest_writeq(env->qts, qvtd_entry_addr(&env->vtd, env->table, 4,
+                                            IOVA_SRC, 2), pde);
+}
+
+/*
+ * Paging-structure cache (6.2.4): walks cache the leaf table of a 2 MiB
+ * region with what the entries above it allow.  A guest that changes a
+ * non-leaf entry invalidates the IOTLB without IH (page-selective, domain
+ * or global) or the context cache, and the next walk reads the new
+ * entries.  A page-selective invalidation with IH set says only leaves
+ * changed: the cached table may stay in use, and here it does, which
+ * shows that the cache is there.  Each step reads a page never read
+ * before (a line of its own), so that it walks.
+ */
+static void check_leaf_table_cache(bool queued)
+{
+    const uint64_t rw = R_SSPTE_R_MASK | R_SSPTE_W_MASK;
+    uint8_t page[4096];
+    g_autofree char *info = NULL;
+    uint64_t t1, t2;
+    DmaEnv env;
+    QVTD *vtd = &env.vtd;
+    unsigned k;
+
+    cache_env_start(&env, "", queued);
+    fill_pattern(env.qts, PA_SRC3, 0x33);
+    /* Old table: pages 1-8 read PA_SRC3; new one: a copy reading PA_SRC2. */
+    for (k = 1; k <= 8; k++) {
+        qvtd_map(vtd, env.table, 4, PSC_PAGE(k), PA_SRC3, 1, true, false);
+    }
+    t1 = qtest_readq(env.qts, qvtd_entry_addr(vtd, env.table, 4, IOVA_SRC,
+                                              2));
+    t2 = qvtd_alloc_page(vtd);
+    qtest_memread(env.qts, t1 & R_SSPTE_ADDR_MASK, page, sizeof(page));
+    qtest_memwrite(env.qts, t2, page, sizeof(page));
+    for (k = 1; k <= 8; k++) {
+        qtest_writeq(env.qts, t2 + (PSC_PAGE(k) >> 12 & 0x1ff) * 8,
+                     PA_SRC2 | R_SSPTE_R_MASK);
+    }
+    t2 |= rw;
+
+    /* IH set: the table cached by cache_env_start()'s walk stays. */
+    set_leaf_table(&env, t2);
+    qvtd_invalidate_iotlb_leaves(vtd, DID_EDU, PSC_PAGE(1), 0);
+    g_assert_cmphex(edu_reads(&env, PSC_PAGE(1)), ==, 0x33);
+    info = qtest_hmp(env.qts, "info intel-iommu");
+    assert_contains(info, "Paging-structure cache: 2 walks began");
+
+    /* Page-selective without IH, domain, global, context cache. */
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                          PSC_PAGE(2), 0);
+    g_assert_cmphex(edu_reads(&env, PSC_PAGE(2)), ==, 0x22);
+    set_leaf_table(&env, t1);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DOMAIN, DID_EDU, 0, 0);
+    g_assert_cmphex(edu_reads(&env, PSC_PAGE(3)), ==, 0x33);
+    set_leaf_table(&env, t2);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_GLOBAL, 0, 0, 0);
+    g_assert_cmphex(edu_reads(&env, PSC_PAGE(4)), ==, 0x22);
+    set_leaf_table(&env, t1);
+    qvtd_invalidate_context(vtd, VTD_GRAN_GLOBAL, 0, 0, 0);
+    g_assert_cmphex(edu_reads(&env, PSC_PAGE(5)), ==, 0x33);
+
+    /*
+     * What the upper entries allow comes with the cached table: with the
+     * level-2 entry read-only, a write to a read-write leaf faults.
+     */
+    qvtd_map(vtd, env.table, 4, PSC_PAGE(7), PA_SRC3, 1, true, true);
+    set_leaf_table(&env, t1 & ~R_SSPTE_W_MASK);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DEVICE_OR_PAGE, DID_EDU,
+                          PSC_PAGE(6), 0);
+    edu_fetch(&env, PSC_PAGE(6));
+    edu_dma(env.qts, env.dev, env.bar, EDU_BUFFER, PSC_PAGE(7), XFER, true);
+    expect_fault(&env, PSC_PAGE(7), VTD_FR_WRITE_DENIED, false);
+    set_leaf_table(&env, t1);
+    qvtd_invalidate_iotlb(vtd, VTD_GRAN_DOMAIN, DID_EDU, 0, 0);
+
+    /*
+     * A region 64 regions away shares the cache's slot: its own table
+     * maps the page at the same index to PA_SRC2.
+     */
+    qvtd_map(vtd, env.table, 4, PSC_PAGE(8) + 128 * MiB, PA_SRC2, 1, true,
+             false);
+    g_assert_cmphex(edu_reads(&env, PSC_PAGE(8)), ==, 0x33);
+    g_assert_cmphex(edu_reads(&env, PSC_PAGE(8) + 128 * MiB), ==, 0x22);
+    cache_env_stop(&env);
+}
+
+/*
+ * Cached leaf tables belong to the tables they came from: two devices
+ * with tables of their own, whose roots share the cache's slot for a
+ * region, each read their own mapping of the same page in turn.
+ */
+static void test_leaf_table_cache_roots(void)
+{
+    DmaEnv env;
+    QPCIDevice *dev2;
+    QPCIBar bar2;
+    uint64_t table2;
+    QVTDFault f;
+
+    dev2 = dma_env_start_two(&env, &bar2);
+    do {
+        table2 = qvtd_alloc_page(&env.vtd);
+    } while ((table2 ^ env.table) >> 12 & (64 - 1));
+    qvtd_set_context(&env.vtd, 0, EDU_DEVFN, DID_EDU, VTD_TT_UNTRANSLATED, 4,
+                     env.table, false);
+    qvtd_set_context(&env.vtd, 0, QPCI_DEVFN(5, 0), DID_EDU + 1,
+                     VTD_TT_UNTRANSLATED, 4, table2, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_SRC, PA_SRC, 1, true, false);
+    qvtd_map(&env.vtd, env.table, 4, IOVA_DST, PA_DST, 1, false, true);
+    qvtd_map(&env.vtd, env.table, 4, PSC_PAGE(1), PA_SRC, 1, true, false);
+    qvtd_map(&env.vtd, table2, 4, IOVA_SRC, PA_SRC2, 1, true, false);
+    qvtd_map(&env.vtd, table2, 4, IOVA_DST, PA_DST, 1, false, true);
+    qvtd_map(&env.vtd, table2, 4, PSC_PAGE(1), PA_SRC2, 1, true, false);
+    fill_pattern(env.qts, PA_SRC, 0x11);
+    fill_pattern(env.qts, PA_SRC2, 0x22);
+    g_assert(qvtd_global_command(&env.vtd, R_GSTS_TE_MASK, true));
+
+    g_assert_cmphex(edu_reads(&env, IOVA_SRC), ==, 0x11);
+    g_assert_cmphex(edu_reads_via(&env, dev2, bar2, IOVA_SRC), ==, 0x22);
+    g_assert_cmphex(edu_reads(&env, PSC_PAGE(1)), ==, 0x11);
+    g_assert_cmphex(edu_reads_via(&env, dev2, bar2, PSC_PAGE(1)), ==, 0x22);
+    g_assert(!qvtd_fault_pop(&env.vtd, &f));
+    g_free(dev2);
+    dma_env_stop(&env);
+}
+
+static void test_leaf_table_cache_registers(void)
+{
+    check_leaf_table_cache(false);
+}
+
+static void test_leaf_table_cache_queue(void)
+{
+    check_leaf_table_cache(true);
 }
 
 static void test_context_invalidation_registers(void)
@@ -3231,6 +3386,12 @@ int main(int argc, char **argv)
     qtest_add_func("/intel-iommu/cache/line-fill", test_iotlb_line_fill);
     qtest_add_func("/intel-iommu/cache/recent-hits",
                    test_recent_hits_invalidation);
+    qtest_add_func("/intel-iommu/cache/leaf-tables-registers",
+                   test_leaf_table_cache_registers);
+    qtest_add_func("/intel-iommu/cache/leaf-tables-queue",
+                   test_leaf_table_cache_queue);
+    qtest_add_func("/intel-iommu/cache/leaf-tables-roots",
+                   test_leaf_table_cache_roots);
     qtest_add_func("/intel-iommu/cache/context-registers",
                    test_context_invalidation_registers);
     qtest_add_func("/intel-iommu/cache/context-queue",

@@ -191,6 +191,7 @@ void vtd_cache_init(IntelIOMMUState *s)
     s->iotlb_chunks = g_ptr_array_new_with_free_func(g_free);
     s->context_gen = 1;
     s->iotlb_gen = 1;
+    s->leaf_tables_gen = 1;
     vtd_iotlb_alloc_buckets(s, VTD_IOTLB_MIN_BUCKET_BITS);
     s->iotlb_domains = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 }
@@ -213,6 +214,33 @@ void vtd_cache_flush(IntelIOMMUState *s)
     vtd_bump_gen(&s->context_gen);
     vtd_bump_gen(&s->iotlb_gen);
     vtd_iotlb_invalidate_all(s);
+}
+
+void vtd_leaf_table_fill(IntelIOMMUState *s, hwaddr root, unsigned levels,
+                         uint64_t iova, hwaddr table,
+                         IOMMUAccessFlags upper_perm)
+{
+    VTDLeafTable *lt = vtd_leaf_table_slot(s, root, iova);
+
+    lt->root = root;
+    lt->region = iova >> (VTD_PAGE_SHIFT + VTD_SS_LEVEL_BITS);
+    lt->levels = levels;
+    lt->table = table;
+    lt->upper_perm = upper_perm;
+    lt->gen = s->leaf_tables_gen;
+}
+
+/*
+ * 6.5.1.2 / 6.5.2.3: IOTLB invalidations also invalidate the paging-
+ * structure caches of what they cover, except page-selective ones with
+ * IH set; context- and PASID-cache invalidations cover the tables below
+ * the entries they drop.  Dropping them all is always allowed, and the
+ * guests that profit (lazy unmapping) invalidate seldom.
+ */
+void vtd_leaf_tables_invalidate(IntelIOMMUState *s)
+{
+    QEMU_LOCK_GUARD(&s->lock);
+    vtd_bump_gen(&s->leaf_tables_gen);
 }
 
 void vtd_cache_reset(IntelIOMMUState *s)
@@ -309,6 +337,7 @@ void vtd_pasid_contexts_invalidate(IntelIOMMUState *s, uint16_t did,
     VTDAddressSpace *vas;
 
     QEMU_LOCK_GUARD(&s->lock);
+    vtd_leaf_tables_invalidate(s);
     QLIST_FOREACH(vas, &s->as_list, next) {
         if (vas->pasid_contexts) {
             g_hash_table_foreach_remove(vas->pasid_contexts,
@@ -335,6 +364,7 @@ static void vtd_context_cache_drop(IntelIOMMUState *s, unsigned gran,
     }
     /* The requesters' last hits were found under the old entries. */
     vtd_bump_gen(&s->iotlb_gen);
+    vtd_leaf_tables_invalidate(s);
     memory_region_transaction_begin();
     QLIST_FOREACH(vas, &s->as_list, next) {
         bool cached = vas->context_gen == s->context_gen;
@@ -595,6 +625,7 @@ void vtd_iotlb_invalidate_all(IntelIOMMUState *s)
 {
     QEMU_LOCK_GUARD(&s->lock);
     trace_vtd_iotlb_invalidate_all(s->iotlb_count);
+    vtd_leaf_tables_invalidate(s);
     s->last_domain = NULL;
     g_hash_table_foreach_remove(s->iotlb_domains,
                                 vtd_iotlb_drop_domain_entries, s);
@@ -609,6 +640,7 @@ void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did,
     VTDIOTLBEntry *e, *next;
 
     QEMU_LOCK_GUARD(&s->lock);
+    vtd_leaf_tables_invalidate(s);
     dom = vtd_iotlb_domain(s, did, false);
     if (!dom) {
         return;
@@ -631,7 +663,8 @@ void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did,
  * PASID (VTD_ANY_PASID).
  */
 void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
-                                uint32_t pasid, hwaddr addr, unsigned am)
+                                uint32_t pasid, hwaddr addr, unsigned am,
+                                bool leaves_only)
 {
     uint64_t first = (addr >> VTD_PAGE_SHIFT) & ~vtd_low_bits(am);
     uint64_t last = first + vtd_low_bits(am);
@@ -641,6 +674,9 @@ void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
     unsigned level;
 
     QEMU_LOCK_GUARD(&s->lock);
+    if (!leaves_only) {
+        vtd_leaf_tables_invalidate(s);
+    }
     dom = vtd_iotlb_domain(s, did, false);
     if (!dom) {
         return;

@@ -162,6 +162,9 @@ static void vtd_info_caches(GString *out, IntelIOMMUState *s)
                            s->stats.iotlb_hits + s->stats.last_hits,
                            s->stats.last_hits, s->stats.iotlb_misses,
                            s->stats.iotlb_line_fills);
+    g_string_append_printf(out, "Paging-structure cache: %" PRIu64 " walks "
+                           "began at a cached leaf table\n",
+                           s->stats.leaf_table_hits);
     if (vtd_gsts(s, R_GSTS_SIRTP_MASK)) {
         g_string_append_printf(out, "Interrupt entry cache: %lu of %u "
                                "entries\n",

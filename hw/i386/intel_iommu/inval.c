@@ -35,12 +35,14 @@ static bool vtd_inval_context(IntelIOMMUState *s, unsigned gran,
 /*
  * Both interfaces: returns the granularity carried out, coarser than
  * asked for a page range beyond CAP.MAMV, or 0 if @gran is invalid.
- * Consumers of IOMMU notifiers hear about the range too.
+ * Consumers of IOMMU notifiers hear about the range too.  @ih: the
+ * invalidation hint of page-selective requests (only leaves changed).
  */
 static unsigned vtd_inval_iotlb(IntelIOMMUState *s, unsigned gran,
-                                uint16_t did, hwaddr addr, unsigned am)
+                                uint16_t did, hwaddr addr, unsigned am,
+                                bool ih)
 {
-    trace_vtd_inval_iotlb(gran, did, addr, am);
+    trace_vtd_inval_iotlb(gran, did, addr, am, ih);
     if (gran == VTD_GRAN_DEVICE_OR_PAGE && am > VTD_CAP_MAMV_VALUE) {
         qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: IOTLB invalidation "
                       "mask %u beyond MAMV: invalidating domain %u\n",
@@ -57,7 +59,7 @@ static unsigned vtd_inval_iotlb(IntelIOMMUState *s, unsigned gran,
         vtd_notify_iotlb_invalidation(s, did, 0, 64);
         break;
     case VTD_GRAN_DEVICE_OR_PAGE:
-        vtd_iotlb_invalidate_pages(s, did, VTD_ANY_PASID, addr, am);
+        vtd_iotlb_invalidate_pages(s, did, VTD_ANY_PASID, addr, am, ih);
         vtd_notify_iotlb_invalidation(s, did, addr, am);
         break;
     default:
@@ -100,7 +102,8 @@ void vtd_inval_iotlb_reg(IntelIOMMUState *s, uint64_t cmd)
     done = vtd_inval_iotlb(s, FIELD_EX64(cmd, IOTLB, IIRG),
                            FIELD_EX64(cmd, IOTLB, DID),
                            FIELD_EX64(iva, IVA, ADDR) << VTD_PAGE_SHIFT,
-                           FIELD_EX64(iva, IVA, AM));
+                           FIELD_EX64(iva, IVA, AM),
+                           FIELD_EX64(iva, IVA, IH));
     if (!done) {
         qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: IOTLB invalidation "
                       "with granularity 0\n");
@@ -178,14 +181,15 @@ static bool vtd_inval_pasid_iotlb(IntelIOMMUState *s, uint64_t lo,
     }
     switch (gran) {
     case VTD_GRAN_PASID:
-        trace_vtd_inval_iotlb(gran, did, 0, 64);
+        trace_vtd_inval_iotlb(gran, did, 0, 64, false);
         vtd_iotlb_invalidate_domain(s, did, pasid);
         if (!pasid) {
             vtd_notify_iotlb_invalidation(s, did, 0, 64);
         }
         return true;
     case VTD_GRAN_PASID_PAGE:
-        trace_vtd_inval_iotlb(gran, did, addr, am);
+        trace_vtd_inval_iotlb(gran, did, addr, am,
+                              FIELD_EX64(hi, INV_IOTLB_HI, IH));
         if (am > VTD_CAP_MAMV_VALUE) {
             qemu_log_mask(LOG_GUEST_ERROR, "intel-iommu: PASID-based IOTLB "
                           "invalidation mask %u beyond MAMV: invalidating "
@@ -194,7 +198,8 @@ static bool vtd_inval_pasid_iotlb(IntelIOMMUState *s, uint64_t lo,
             addr = 0;
             am = 64;
         } else {
-            vtd_iotlb_invalidate_pages(s, did, pasid, addr, am);
+            vtd_iotlb_invalidate_pages(s, did, pasid, addr, am,
+                                       FIELD_EX64(hi, INV_IOTLB_HI, IH));
         }
         if (!pasid) {
             vtd_notify_iotlb_invalidation(s, did, addr, am);
@@ -257,7 +262,8 @@ static bool vtd_inval_descriptor(IntelIOMMUState *s, const uint64_t *desc,
                                FIELD_EX64(lo, INV_IOTLB, DID),
                                FIELD_EX64(hi, INV_IOTLB_HI, ADDR) <<
                                VTD_PAGE_SHIFT,
-                               FIELD_EX64(hi, INV_IOTLB_HI, AM));
+                               FIELD_EX64(hi, INV_IOTLB_HI, AM),
+                               FIELD_EX64(hi, INV_IOTLB_HI, IH));
     case VTD_INV_DEVICE_TLB:
         return vtd_inval_device_iotlb(s, lo, hi);
     case VTD_INV_INTERRUPT_ENTRY:

@@ -4,11 +4,13 @@
  * Root table -> context entry -> second-stage page table, as chapter 3.4.2
  * and 3.6 describe them, and the first-stage (IA-32e) tables of scalable
  * mode (3.5); pasid.c walks scalable mode's context and PASID structures.
- * Walks read guest memory and change no device state, and return a typed
- * result: either what the tables say, or the fault reason of 7.1.3 that
- * the caller reports.  The only writes are the accessed and dirty bits a
- * first-stage walk sets (3.5.3).  The number of levels is bounded by the
- * context or PASID entry, so no table layout can make a walk loop.
+ * Walks read guest memory and return a typed result: either what the
+ * tables say, or the fault reason of 7.1.3 that the caller reports.  The
+ * only writes are the accessed and dirty bits a first-stage walk sets
+ * (3.5.3); the only device state they change is the paging-structure
+ * cache of second-stage leaf tables (6.2.4), under s->lock.  The number
+ * of levels is bounded by the context or PASID entry, so no table layout
+ * can make a walk loop.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -296,7 +298,9 @@ int vtd_access_denied(const VTDContext *ctx, bool is_write)
 
 /*
  * @line: see vtd_walk_second_stage(); NULL where the caller does not
- * want it.
+ * want it.  A walk that reaches a 4 KiB leaf caches the leaf table with
+ * what the levels above allow, and a later walk in the same 2 MiB region
+ * begins there, as long as no invalidation has dropped it.
  */
 static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
                                         const VTDContext *ctx, uint64_t iova,
@@ -310,12 +314,24 @@ static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
     uint64_t rsvd = vtd_ss_reserved(s, 1, false);
     hwaddr table = ctx->table;
     bool readable = true, writable = true;
+    const VTDLeafTable *lt;
 
     out->has_line = false;
     RCU_READ_LOCK_GUARD();
     /* 3.6: the input address must fit the width the context selects. */
     if (width < 64 && (iova >> MIN(width, s->aw_bits))) {
         return VTD_FR_ADDR_BEYOND_AW;
+    }
+
+    lt = vtd_leaf_table_lookup(s, table, level, iova);
+    if (lt) {
+        upper_perm = lt->upper_perm;
+        readable = upper_perm & IOMMU_RO;
+        writable = upper_perm & IOMMU_WO;
+        table = lt->table;
+        level = 1;
+        s->stats.leaf_table_hits++;
+        trace_vtd_walk_leaf_table(iova, table, upper_perm);
     }
 
     for (;;) {
@@ -374,6 +390,10 @@ static int vtd_walk_second_stage_legacy(IntelIOMMUState *s,
         upper_perm = (readable ? IOMMU_RO : 0) | (writable ? IOMMU_WO : 0);
         table = FIELD_EX64(pte, SSPTE, ADDR) << VTD_PAGE_SHIFT;
         level--;
+        if (level == 1) {
+            vtd_leaf_table_fill(s, ctx->table, ctx->levels, iova, table,
+                                upper_perm);
+        }
     }
     /* The caller checks the access against out->perm (cached or not). */
     return 0;

@@ -49,6 +49,22 @@ typedef struct VTDRegister VTDRegister;
 typedef struct VTDLastFault VTDLastFault;
 typedef struct VTDIOTLBEntry VTDIOTLBEntry;
 /*
+ * A second-stage leaf table the paging-structure cache (6.2.4) holds:
+ * the table that maps the 2 MiB region @region (IOVA >> 21) below the
+ * @levels-level tables at @root, and what the entries above it allow.
+ * Valid while @gen is the unit's leaf_tables_gen.
+ */
+typedef struct VTDLeafTable {
+    uint64_t root;
+    uint64_t region;
+    uint64_t table;
+    uint32_t gen;
+    uint8_t levels;
+    uint8_t upper_perm;             /* IOMMUAccessFlags */
+} VTDLeafTable;
+#define VTD_LEAF_TABLES 64
+
+/*
  * Recent IOTLB hits a requester keeps for the fast path: room for a
  * multi-queue device's rings (a page or three per queue) besides the
  * buffer pages that come and go.
@@ -218,6 +234,13 @@ struct IntelIOMMUState {
      */
     uint32_t iotlb_gen;
     unsigned iotlb_level_entries[4]; /* entries per leaf level (1-3) */
+    /*
+     * Paging-structure cache, direct-mapped (vtd_leaf_table_slot()).
+     * Every invalidation that may concern paging structures bumps
+     * leaf_tables_gen: all but IOTLB page invalidations with IH set.
+     */
+    VTDLeafTable leaf_tables[VTD_LEAF_TABLES];
+    uint32_t leaf_tables_gen;
     void *last_domain;              /* the domain of the last fill ... */
     uint16_t last_domain_id;        /* ... and its id */
 
@@ -238,6 +261,7 @@ struct IntelIOMMUState {
         uint64_t context_hits, context_misses;
         uint64_t iotlb_hits, iotlb_misses;
         uint64_t iotlb_line_fills;  /* entries filled next to a miss */
+        uint64_t leaf_table_hits;   /* walks that began at a leaf table */
         /* vtd_translate()'s fast path: a context and an IOTLB hit each */
         uint64_t last_hits;
         uint64_t shadow_maps, shadow_unmaps;    /* caching-mode events */
