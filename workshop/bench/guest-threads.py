@@ -17,9 +17,13 @@ system.  Comparing a configuration with no IOMMU tells how much of the
 difference is the device model's and how much the guest's.
 
 Usage: guest-threads.py [--mode none|strict|lazy] [--secs S]
-                        [--profile N] [--log FILE] QEMU
+                        [--profile N] [--pairs N] [--log FILE] QEMU
 --profile N also prints the guest kernel's N busiest functions per row
-(tools/kprofile.c).
+(tools/kprofile.c).  --pairs N boots the guest without IOMMU and in
+--mode alternately, N times each, and ends with the medians of what
+--mode adds per operation, thread by thread, next to 10% of the
+operation's time without IOMMU: the machine's noise moves the rates of
+single runs by 20% and more.
 """
 import argparse
 import importlib.util
@@ -98,26 +102,21 @@ def thread_times(pid):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--mode', choices=('none', 'strict', 'lazy'),
-                    default='lazy')
-    ap.add_argument('--secs', type=int, default=4)
-    ap.add_argument('--profile', type=int, default=0)
-    ap.add_argument('--log')
-    ap.add_argument('qemu')
-    a = ap.parse_args()
+def run(qemu, mode, secs, profile, log=None):
+    """Boot the guest once in @mode; print and return its rows:
+    {(device, row): (rate, (slow, recent, miss), {thread: us})} per
+    operation, thread one of main, vcpu, call_rcu (user + system)."""
     tmp = tempfile.mkdtemp(prefix='guest-threads-')
     mon = os.path.join(tmp, 'mon.sock')
-    log = a.log or os.path.join(tmp, 'console.log')
-    cmd = [guest_bench.RUN_GUEST, '-q', a.qemu, '-k', '6.12', '-t',
+    log = log or os.path.join(tmp, 'console.log')
+    cmd = [guest_bench.RUN_GUEST, '-q', qemu, '-k', '6.12', '-t',
            'bench-io', '-T', '150', '-l', log,
-           '-a', 'vtdbenchsecs=%d' % a.secs]
-    if a.profile:
-        cmd += ['-a', 'profile=4', '-a', 'vtdprofile=%d' % a.profile]
-    if a.mode != 'none':
+           '-a', 'vtdbenchsecs=%d' % secs]
+    if profile:
+        cmd += ['-a', 'profile=4', '-a', 'vtdprofile=%d' % profile]
+    if mode != 'none':
         cmd += ['--iommu=intremap=on', '-a', 'intel_iommu=on',
-                '-a', 'iommu.strict=%d' % (a.mode == 'strict')]
+                '-a', 'iommu.strict=%d' % (mode == 'strict')]
     cmd += ['--', '-name', 'bench,debug-threads=on',
             '-monitor', 'unix:%s,server=on,wait=off' % mon]
     cmd += guest_bench.DEVICES
@@ -125,6 +124,8 @@ def main():
                             stderr=subprocess.STDOUT, text=True)
     pid = prev = None
     seen = 0
+    rows = {}
+    print('%s:' % mode)
     print('%-8s %-8s %9s  %s' % ('device', 'row', 'rate',
                                  'per op: slow recent miss | host us'))
     while proc.poll() is None:
@@ -160,24 +161,86 @@ def main():
         for line in lines[seen:]:
             kv = dict(w.split('=', 1) for w in line.split()[1:])
             rate = float(kv.get('iops') or kv.get('pps') or 0)
-            ops = rate * a.secs or 1
-            tr = ' '.join('%5.2f' % ((c - p) / ops)
-                          for c, p in zip(cur[0], prev[0]))
-            cpu = ' '.join('%s %.2f' % (k, (cur[1][k] - prev[1].get(k, 0)) *
-                                        1e6 / ops)
-                           for k in sorted(cur[1]))
-            print('%-8s %-8s %9.0f  %s | %s' % (kv['dev'], kv['test'], rate,
-                                                tr, cpu), flush=True)
+            ops = rate * secs or 1
+            trans = tuple((c - p) / ops for c, p in zip(cur[0], prev[0]))
+            cpu = {k: (cur[1][k] - prev[1].get(k, 0)) * 1e6 / ops
+                   for k in sorted(cur[1])}
+            threads = {}
+            for k, v in cpu.items():
+                threads[k[:-2]] = threads.get(k[:-2], 0) + v
+            rows[(kv['dev'], kv['test'])] = (rate, trans, threads)
+            print('%-8s %-8s %9.0f  %s | %s' % (
+                kv['dev'], kv['test'], rate,
+                ' '.join('%5.2f' % t for t in trans),
+                ' '.join('%s %.2f' % (k, v) for k, v in cpu.items())),
+                flush=True)
             prev = cur
         seen = len(lines)
     out = proc.stdout.read().strip().splitlines()
     print(out[-1] if out else 'guest-threads: no output from run-guest.sh')
-    if a.profile:
+    if profile:
         with open(log, errors='replace') as f:
             for line in f:
                 if line.startswith(('kprofile ', 'VTD-PROFILE')):
                     print(line.rstrip())
-    return proc.returncode
+    return rows if proc.returncode == 0 else None
+
+
+def median(values):
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] +
+                                               v[len(v) // 2]) / 2
+
+
+def compare(pairs, mode):
+    """Median over the pairs of (no IOMMU, @mode) runs, per row: the
+    rate ratio; the host CPU per operation that @mode adds in QEMU's
+    main loop (the devices and their translations) and in the vCPU
+    threads (the guest, its IOMMU driver included); and 10% of the
+    operation's time without IOMMU, the budget of the lazy target."""
+    print('\n%d pairs, medians: %s vs no IOMMU, host us per operation'
+          % (len(pairs), mode))
+    print('%-8s %-8s %6s %8s %8s %8s %8s' % (
+        'device', 'row', 'ratio', '+main', '+vcpu', '+rcu', '10%'))
+    for key in pairs[0][0]:
+        got = [(base[key], other[key]) for base, other in pairs
+               if key in base and key in other]
+        if not got:
+            continue
+
+        def extra(thread):
+            return median([o[2].get(thread, 0) - b[2].get(thread, 0)
+                           for b, o in got])
+        print('%-8s %-8s %6.2f %8.1f %8.1f %8.1f %8.1f' % (
+            key[0], key[1], median([o[0] / b[0] for b, o in got]),
+            extra('main'), extra('vcpu'), extra('call_rcu'),
+            median([1e5 / b[0] for b, o in got])), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--mode', choices=('none', 'strict', 'lazy'),
+                    default='lazy')
+    ap.add_argument('--secs', type=int, default=4)
+    ap.add_argument('--profile', type=int, default=0)
+    ap.add_argument('--pairs', type=int, default=0,
+                    help='run no IOMMU and --mode alternately, N times '
+                         'each, and compare them')
+    ap.add_argument('--log')
+    ap.add_argument('qemu')
+    a = ap.parse_args()
+    if not a.pairs:
+        return 0 if run(a.qemu, a.mode, a.secs, a.profile, a.log) else 1
+    pairs = []
+    for _ in range(a.pairs):
+        base = run(a.qemu, 'none', a.secs, a.profile)
+        other = run(a.qemu, a.mode, a.secs, a.profile)
+        if base and other:
+            pairs.append((base, other))
+    if not pairs:
+        return 1
+    compare(pairs, a.mode)
+    return 0
 
 
 if __name__ == '__main__':
