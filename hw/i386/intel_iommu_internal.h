@@ -313,8 +313,6 @@ static inline const VTDLeafTable *vtd_leaf_table_lookup(IntelIOMMUState *s,
 void vtd_leaf_table_fill(IntelIOMMUState *s, hwaddr root, unsigned levels,
                          uint64_t iova, hwaddr table,
                          IOMMUAccessFlags upper_perm);
-/* Forget every cached leaf table (paging structures may have changed). */
-void vtd_leaf_tables_invalidate(IntelIOMMUState *s);
 
 void vtd_cache_init(IntelIOMMUState *s);
 void vtd_cache_destroy(IntelIOMMUState *s);

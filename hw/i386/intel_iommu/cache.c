@@ -237,9 +237,8 @@ void vtd_leaf_table_fill(IntelIOMMUState *s, hwaddr root, unsigned levels,
  * the entries they drop.  Dropping them all is always allowed, and the
  * guests that profit (lazy unmapping) invalidate seldom.
  */
-void vtd_leaf_tables_invalidate(IntelIOMMUState *s)
+static void vtd_leaf_tables_invalidate_locked(IntelIOMMUState *s)
 {
-    QEMU_LOCK_GUARD(&s->lock);
     vtd_bump_gen(&s->leaf_tables_gen);
 }
 
@@ -337,7 +336,7 @@ void vtd_pasid_contexts_invalidate(IntelIOMMUState *s, uint16_t did,
     VTDAddressSpace *vas;
 
     QEMU_LOCK_GUARD(&s->lock);
-    vtd_leaf_tables_invalidate(s);
+    vtd_leaf_tables_invalidate_locked(s);
     QLIST_FOREACH(vas, &s->as_list, next) {
         if (vas->pasid_contexts) {
             g_hash_table_foreach_remove(vas->pasid_contexts,
@@ -364,7 +363,7 @@ static void vtd_context_cache_drop(IntelIOMMUState *s, unsigned gran,
     }
     /* The requesters' last hits were found under the old entries. */
     vtd_bump_gen(&s->iotlb_gen);
-    vtd_leaf_tables_invalidate(s);
+    vtd_leaf_tables_invalidate_locked(s);
     memory_region_transaction_begin();
     QLIST_FOREACH(vas, &s->as_list, next) {
         bool cached = vas->context_gen == s->context_gen;
@@ -625,7 +624,7 @@ void vtd_iotlb_invalidate_all(IntelIOMMUState *s)
 {
     QEMU_LOCK_GUARD(&s->lock);
     trace_vtd_iotlb_invalidate_all(s->iotlb_count);
-    vtd_leaf_tables_invalidate(s);
+    vtd_leaf_tables_invalidate_locked(s);
     s->last_domain = NULL;
     g_hash_table_foreach_remove(s->iotlb_domains,
                                 vtd_iotlb_drop_domain_entries, s);
@@ -640,7 +639,7 @@ void vtd_iotlb_invalidate_domain(IntelIOMMUState *s, uint16_t did,
     VTDIOTLBEntry *e, *next;
 
     QEMU_LOCK_GUARD(&s->lock);
-    vtd_leaf_tables_invalidate(s);
+    vtd_leaf_tables_invalidate_locked(s);
     dom = vtd_iotlb_domain(s, did, false);
     if (!dom) {
         return;
@@ -675,7 +674,7 @@ void vtd_iotlb_invalidate_pages(IntelIOMMUState *s, uint16_t did,
 
     QEMU_LOCK_GUARD(&s->lock);
     if (!leaves_only) {
-        vtd_leaf_tables_invalidate(s);
+        vtd_leaf_tables_invalidate_locked(s);
     }
     dom = vtd_iotlb_domain(s, did, false);
     if (!dom) {
