@@ -109,10 +109,32 @@ static VTDIOTLBEntry *vtd_iotlb_entry_alloc(IntelIOMMUState *s)
     return e;
 }
 
-/* Generations skip 0, which marks an empty slot in a requester. */
-static void vtd_bump_gen(uint32_t *gen)
+/*
+ * After 2^32 bumps of a generation, a requester's stamp left from long
+ * ago could match again: the requesters forget everything they cached.
+ */
+static void vtd_forget_stamps(IntelIOMMUState *s)
 {
-    qatomic_set(gen, *gen + 1 ? *gen + 1 : 1);
+    VTDAddressSpace *vas;
+
+    QLIST_FOREACH(vas, &s->as_list, next) {
+        qatomic_set(&vas->context_gen, 0);
+        qatomic_set(&vas->last_hit_gen, 0);
+        if (vas->pasid_contexts) {
+            g_hash_table_remove_all(vas->pasid_contexts);
+        }
+    }
+}
+
+/* Generations skip 0, which marks an empty slot in a requester. */
+static void vtd_bump_gen(IntelIOMMUState *s, uint32_t *gen)
+{
+    if (*gen + 1) {
+        qatomic_set(gen, *gen + 1);
+        return;
+    }
+    vtd_forget_stamps(s);
+    qatomic_set(gen, 1);
 }
 
 /*
@@ -211,8 +233,8 @@ void vtd_cache_destroy(IntelIOMMUState *s)
 void vtd_cache_flush(IntelIOMMUState *s)
 {
     QEMU_LOCK_GUARD(&s->lock);
-    vtd_bump_gen(&s->context_gen);
-    vtd_bump_gen(&s->iotlb_gen);
+    vtd_bump_gen(s, &s->context_gen);
+    vtd_bump_gen(s, &s->iotlb_gen);
     vtd_iotlb_invalidate_all(s);
 }
 
@@ -239,7 +261,7 @@ void vtd_leaf_table_fill(IntelIOMMUState *s, hwaddr root, unsigned levels,
  */
 static void vtd_leaf_tables_invalidate_locked(IntelIOMMUState *s)
 {
-    vtd_bump_gen(&s->leaf_tables_gen);
+    s->leaf_tables_gen++;
 }
 
 void vtd_cache_reset(IntelIOMMUState *s)
@@ -359,10 +381,10 @@ static void vtd_context_cache_drop(IntelIOMMUState *s, unsigned gran,
     QEMU_LOCK_GUARD(&s->lock);
     trace_vtd_context_cache_invalidate(gran, did, sid, fm);
     if (gran == VTD_GRAN_GLOBAL) {
-        vtd_bump_gen(&s->context_gen);
+        vtd_bump_gen(s, &s->context_gen);
     }
     /* The requesters' last hits were found under the old entries. */
-    vtd_bump_gen(&s->iotlb_gen);
+    vtd_bump_gen(s, &s->iotlb_gen);
     vtd_leaf_tables_invalidate_locked(s);
     memory_region_transaction_begin();
     QLIST_FOREACH(vas, &s->as_list, next) {

@@ -34,9 +34,9 @@ static const uint8_t *vtd_table_map(IntelIOMMUState *s, unsigned slot,
     MemoryRegion *mr;
     hwaddr xlat, len = 1 << VTD_PAGE_SHIFT;
 
-    if (s->table_map_gen != qatomic_read(&s->memory_gen)) {
+    if (s->table_map_gen != qatomic_read_u64(&s->memory_gen)) {
         memset(s->table_map, 0, sizeof(s->table_map));
-        s->table_map_gen = qatomic_read(&s->memory_gen);
+        s->table_map_gen = qatomic_read_u64(&s->memory_gen);
     }
     if (s->table_map[slot].host && s->table_map[slot].page == page) {
         return s->table_map[slot].host;
@@ -93,7 +93,7 @@ bool vtd_read_qwords(IntelIOMMUState *s, unsigned slot, hwaddr addr,
     const uint8_t *host = s->table_map[slot].host;
 
     if (likely(host && s->table_map[slot].page == page &&
-               s->table_map_gen == qatomic_read(&s->memory_gen))) {
+               s->table_map_gen == qatomic_read_u64(&s->memory_gen))) {
         host += addr - page;
         for (unsigned i = 0; i < n; i++) {
             q[i] = ldq_le_p(host + 8 * i);
@@ -154,7 +154,8 @@ static void vtd_memory_commit(MemoryListener *listener)
     IntelIOMMUState *s = container_of(listener, IntelIOMMUState,
                                       table_listener);
 
-    qatomic_inc(&s->memory_gen);
+    /* Listeners run under the BQL: this is the only writer. */
+    qatomic_set_u64(&s->memory_gen, s->memory_gen + 1);
 }
 
 void vtd_walk_init(IntelIOMMUState *s)

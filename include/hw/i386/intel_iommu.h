@@ -58,7 +58,7 @@ typedef struct VTDLeafTable {
     uint64_t root;
     uint64_t region;
     uint64_t table;
-    uint32_t gen;
+    uint64_t gen;
     uint8_t levels;
     uint8_t upper_perm;             /* IOMMUAccessFlags */
 } VTDLeafTable;
@@ -238,9 +238,10 @@ struct IntelIOMMUState {
      * Paging-structure cache, direct-mapped (vtd_leaf_table_slot()).
      * Every invalidation that may concern paging structures bumps
      * leaf_tables_gen: all but IOTLB page invalidations with IH set.
+     * 64 bits, as a guest can invalidate 2^32 times in hours.
      */
     VTDLeafTable leaf_tables[VTD_LEAF_TABLES];
-    uint32_t leaf_tables_gen;
+    uint64_t leaf_tables_gen;
     void *last_domain;              /* the domain of the last fill ... */
     uint16_t last_domain_id;        /* ... and its id */
 
@@ -254,8 +255,8 @@ struct IntelIOMMUState {
         hwaddr page;
         const uint8_t *host;
     } table_map[10];
-    uint32_t table_map_gen;
-    uint32_t memory_gen;
+    uint64_t table_map_gen;
+    uint64_t memory_gen;            /* 64 bits: never comes round again */
     MemoryListener table_listener;
     struct {
         uint64_t context_hits, context_misses;
