@@ -1596,10 +1596,13 @@ static void test_recent_hits_invalidation(void)
     cache_env_stop(&env);
 }
 
-/* Where the paging-structure cache tests read: page @k of IOVA_SRC's line. */
+/*
+ * Pages the paging-structure cache tests read: in IOVA_SRC's 2 MiB
+ * region, each in a line of the leaf table of its own.
+ */
 #define PSC_PAGE(k)         (IOVA_SRC + (k) * 0x10000ULL)
 
-/* Point the level-2 entry of IOVA_SRC's region at @table (with R/W bits). */
+/* Write @pde, a leaf table's address and R/W bits, above IOVA_SRC. */
 static void set_leaf_table(DmaEnv *env, uint64_t pde)
 {
     qtest_writeq(env->qts, qvtd_entry_addr(&env->vtd, env->table, 4,
@@ -1703,6 +1706,7 @@ static void test_leaf_table_cache_roots(void)
     QVTDFault f;
 
     dev2 = dma_env_start_two(&env, &bar2);
+    /* The cache has 64 slots, indexed by region ^ (root >> 12). */
     do {
         table2 = qvtd_alloc_page(&env.vtd);
     } while ((table2 ^ env.table) >> 12 & (64 - 1));
