@@ -30,6 +30,7 @@ import importlib.util
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -186,12 +187,6 @@ def run(qemu, mode, secs, profile, log=None):
     return rows if proc.returncode == 0 else None
 
 
-def median(values):
-    v = sorted(values)
-    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] +
-                                               v[len(v) // 2]) / 2
-
-
 def compare(pairs, mode):
     """Median over the pairs of (no IOMMU, @mode) runs, per row: the
     rate ratio; the host CPU per operation that @mode adds in QEMU's
@@ -209,12 +204,13 @@ def compare(pairs, mode):
             continue
 
         def extra(thread):
-            return median([o[2].get(thread, 0) - b[2].get(thread, 0)
-                           for b, o in got])
+            return statistics.median([o[2].get(thread, 0) -
+                                      b[2].get(thread, 0) for b, o in got])
         print('%-8s %-8s %6.2f %8.1f %8.1f %8.1f %8.1f' % (
-            key[0], key[1], median([o[0] / b[0] for b, o in got]),
+            key[0], key[1],
+            statistics.median([o[0] / b[0] for b, o in got]),
             extra('main'), extra('vcpu'), extra('call_rcu'),
-            median([1e5 / b[0] for b, o in got])), flush=True)
+            statistics.median([1e5 / b[0] for b, o in got])), flush=True)
 
 
 def main():
