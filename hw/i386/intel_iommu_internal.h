@@ -285,13 +285,16 @@ static inline VTDIOTLBEntry *vtd_iotlb_last_hit(IntelIOMMUState *s,
  * of a 2 MiB region, so that a miss next to an earlier one reads one
  * entry instead of one per level.  Called with s->lock held.
  */
+static inline uint64_t vtd_leaf_table_region(uint64_t iova)
+{
+    return iova >> (VTD_PAGE_SHIFT + VTD_SS_LEVEL_BITS);
+}
+
 static inline VTDLeafTable *vtd_leaf_table_slot(IntelIOMMUState *s,
                                                 hwaddr root, uint64_t iova)
 {
-    uint64_t region = iova >> (VTD_PAGE_SHIFT + VTD_SS_LEVEL_BITS);
-
-    return &s->leaf_tables[(region ^ (root >> VTD_PAGE_SHIFT)) %
-                           VTD_LEAF_TABLES];
+    return &s->leaf_tables[(vtd_leaf_table_region(iova) ^
+                            (root >> VTD_PAGE_SHIFT)) % VTD_LEAF_TABLES];
 }
 
 /* The cached leaf table for @iova under @root, or NULL. */
@@ -304,7 +307,7 @@ static inline const VTDLeafTable *vtd_leaf_table_lookup(IntelIOMMUState *s,
 
     if (lt->gen == s->leaf_tables_gen && lt->root == root &&
         lt->levels == levels &&
-        lt->region == iova >> (VTD_PAGE_SHIFT + VTD_SS_LEVEL_BITS)) {
+        lt->region == vtd_leaf_table_region(iova)) {
         return lt;
     }
     return NULL;

@@ -245,7 +245,7 @@ void vtd_leaf_table_fill(IntelIOMMUState *s, hwaddr root, unsigned levels,
     VTDLeafTable *lt = vtd_leaf_table_slot(s, root, iova);
 
     lt->root = root;
-    lt->region = iova >> (VTD_PAGE_SHIFT + VTD_SS_LEVEL_BITS);
+    lt->region = vtd_leaf_table_region(iova);
     lt->levels = levels;
     lt->table = table;
     lt->upper_perm = upper_perm;
